@@ -1,0 +1,22 @@
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from course.rendering import render_markdown
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """Render Markdown to sanitised HTML (safe to mark: nh3 has cleaned it)."""
+    return mark_safe(render_markdown(text or "").html)
+
+
+@register.filter
+def percent(value: object) -> str:
+    """A grade as shown everywhere: two decimals, half-up, or an en dash when blank."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if value is None or value == "":
+        return "–"
+    return f"{Decimal(str(value)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"

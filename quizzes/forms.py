@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from course.models import Cohort
+
+from .models import AttemptQuestion, QuestionKind
+
+
+def field_name(slot: AttemptQuestion) -> str:
+    return f"q{slot.question_id}"
+
+
+class AttemptForm(forms.Form):
+    """One field per pinned question, with choices from the attempt's snapshot (no queries)."""
+
+    def __init__(self, *args: Any, slots: Sequence[AttemptQuestion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = list(slots)
+        for slot in self.slots:
+            choices = [(str(c["id"]), c["text"]) for c in slot.snapshot["choices"]]
+            label = _("Question %(n)s") % {"n": slot.position}
+            if slot.snapshot["kind"] == QuestionKind.MULTIPLE:
+                self.fields[field_name(slot)] = forms.MultipleChoiceField(
+                    label=label, choices=choices, required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                )
+            else:
+                self.fields[field_name(slot)] = forms.ChoiceField(
+                    label=label, choices=choices, required=False, widget=forms.RadioSelect
+                )
+
+    def answers(self) -> dict[int, list[int]]:
+        """Chosen choice ids by question id, for the questions the learner answered."""
+        result: dict[int, list[int]] = {}
+        for slot in self.slots:
+            value = self.cleaned_data.get(field_name(slot))
+            if not value:
+                continue
+            ids = value if isinstance(value, list) else [value]
+            result[slot.question_id] = sorted(int(v) for v in ids)
+        return result
+
+
+class GradebookFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search learners"), required=False, max_length=100)
+    cohort = forms.ModelChoiceField(
+        label=_("Cohort"), queryset=Cohort.objects.none(), required=False,
+        empty_label=_("All cohorts"),
+    )
+
+    def __init__(self, *args: Any, course: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cohort_field = self.fields["cohort"]
+        assert isinstance(cohort_field, forms.ModelChoiceField)
+        cohort_field.queryset = Cohort.objects.filter(course=course)

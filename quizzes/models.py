@@ -1,0 +1,312 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from course.models import Course, Lesson
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+class GradingMethod(models.TextChoices):
+    HIGHEST = "highest", _("Highest grade")
+    AVERAGE = "average", _("Average grade")
+    FIRST = "first", _("First attempt")
+    LAST = "last", _("Last attempt")
+
+
+class QuizQuerySet(models.QuerySet["Quiz"]):
+    def published(self) -> QuizQuerySet:
+        return self.filter(is_published=True)
+
+    def graded(self) -> QuizQuerySet:
+        """Published quizzes that count towards the course grade, in course order."""
+        return self.published().filter(weight__gt=0).order_by("order", "pk")
+
+
+class Quiz(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="quizzes")
+    lesson = models.ForeignKey(
+        Lesson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quizzes",
+        help_text=_("The lesson this checkpoint quiz checks; leave empty for a final exam."),
+    )
+    slug = models.SlugField(help_text=_("Used in the quiz's URL; unique within the course."))
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text=_("Shown before the quiz starts."))
+    order = models.PositiveIntegerField(default=0, help_text=_("Position in gradebook columns."))
+    pass_mark = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("70"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text=_("Percentage needed to pass (0–100)."),
+    )
+    weight = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Weight in the course grade; 0 makes the quiz practice only."),
+    )
+    grading_method = models.CharField(
+        max_length=10,
+        choices=GradingMethod.choices,
+        default=GradingMethod.HIGHEST,
+        help_text=_("How the learner's attempts combine into one quiz grade."),
+    )
+    is_published = models.BooleanField(
+        default=False,
+        help_text=_("Learners only see published quizzes. A quiz with a broken question "
+                    "cannot be published."),
+    )
+    last_verified = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuizQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "order", "pk"]
+        verbose_name_plural = _("quizzes")
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="quiz_unique_slug_per_course"),
+            models.CheckConstraint(
+                condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=100), name="quiz_pass_mark_range"
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="quiz_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "quizzes:detail", kwargs={"course_slug": self.course.slug, "slug": self.slug}
+        )
+
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", _("Single answer")
+    MULTIPLE = "multiple", _("Multiple answers")
+    TRUE_FALSE = "true_false", _("True / false")
+
+
+class Question(models.Model):
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(
+        max_length=100, help_text=_("Stable identifier within the quiz, used by imports.")
+    )
+    order = models.PositiveIntegerField(default=0)
+    kind = models.CharField(
+        max_length=12, choices=QuestionKind.choices, default=QuestionKind.SINGLE
+    )
+    text = models.TextField(help_text=_("Markdown."))
+    points = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    explanation = models.TextField(
+        blank=True, help_text=_("Shown after the attempt: why the right answer is right.")
+    )
+    lesson = models.ForeignKey(
+        Lesson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions",
+        help_text=_("The lesson that teaches this point."),
+    )
+    section_anchor = models.SlugField(
+        max_length=100,
+        blank=True,
+        help_text=_("The anchor of the lesson section that teaches it (without “#”)."),
+    )
+    all_or_nothing = models.BooleanField(
+        default=False,
+        help_text=_("Multiple answers only: full marks for exactly the right set, else zero."),
+    )
+    is_active = models.BooleanField(
+        default=True, help_text=_("Inactive questions stay in past attempts but are not asked.")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["quiz", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "key"], name="question_unique_key_per_quiz"),
+            models.CheckConstraint(condition=Q(points__gt=0), name="question_points_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    order = models.PositiveIntegerField(default=0)
+    text = models.CharField(max_length=500)
+    is_correct = models.BooleanField(default=False)
+    credit = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-100)), MaxValueValidator(Decimal(100))],
+        help_text=_(
+            "Optional credit in percent (−100 to 100). Leave empty for the default: "
+            "single answer, 100 for the correct choice; multiple answers, ±100/number correct."
+        ),
+    )
+    feedback = models.TextField(blank=True, help_text=_("Shown when the learner chose this."))
+
+    class Meta:
+        ordering = ["question", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credit__isnull=True) | (Q(credit__gte=-100) & Q(credit__lte=100)),
+                name="choice_credit_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AttemptState(models.TextChoices):
+    OPEN = "open", _("In progress")
+    FINISHED = "finished", _("Finished")
+
+
+class AttemptQuerySet(models.QuerySet["Attempt"]):
+    def for_user(self, user: User | AnonymousUser) -> AttemptQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def finished(self) -> AttemptQuerySet:
+        return self.filter(state=AttemptState.FINISHED)
+
+
+class Attempt(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts"
+    )
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField(help_text=_("1 for the learner's first attempt."))
+    state = models.CharField(max_length=10, choices=AttemptState.choices, default=AttemptState.OPEN)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    points_earned = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    points_possible = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    percentage = models.DecimalField(
+        max_digits=12,
+        decimal_places=8,
+        null=True,
+        blank=True,
+        help_text=_("Exact score in percent; shown rounded to 2 decimals."),
+    )
+    passed = models.BooleanField(null=True, blank=True)
+
+    objects = AttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["quiz", "user", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "quiz", "number"], name="attempt_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "quiz"],
+                condition=Q(state="open"),
+                name="attempt_one_open_per_learner_and_quiz",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open") | Q(finished_at__isnull=False, percentage__isnull=False),
+                name="attempt_finished_has_score",
+            ),
+            models.CheckConstraint(
+                condition=Q(percentage__isnull=True)
+                | (Q(percentage__gte=0) & Q(percentage__lte=100)),
+                name="attempt_percentage_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["quiz", "state"], name="attempt_quiz_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.quiz} #{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == AttemptState.OPEN
+
+
+class AttemptQuestion(models.Model):
+    """What one attempt showed for one question, frozen when the attempt started.
+
+    `snapshot` holds the question text, kind, points, explanation, section link and the
+    choices in the order shown, each with its credit and feedback, so that later edits
+    to the question never change what the attempt showed or how it was scored.
+    """
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="slots")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="slots")
+    position = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "position"], name="slot_unique_position"
+            ),
+            models.UniqueConstraint(
+                fields=["attempt", "question"], name="slot_question_once_per_attempt"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt} Q{self.position}"
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        return list(self.snapshot["choices"])
+
+
+class Response(models.Model):
+    """The learner's answer to one question of one attempt."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
+    selected = models.JSONField(default=list, help_text=_("Ids of the chosen choices."))
+    fraction = models.DecimalField(
+        max_digits=10, decimal_places=8, null=True, blank=True, help_text=_("0 to 1.")
+    )
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["attempt", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "question"], name="response_one_per_question_per_attempt"
+            ),
+            models.CheckConstraint(
+                condition=Q(fraction__isnull=True) | (Q(fraction__gte=0) & Q(fraction__lte=1)),
+                name="response_fraction_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt} – {self.question_id}"

@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from course.access import enrolment_for
+from course.models import Course, Enrolment, Lesson, LessonProgress
+from course.rendering import render_markdown
+
+from . import exports, services
+from .forms import AttemptForm, GradebookFilterForm, field_name
+from .grades import Gradebook, learner_standings
+from .models import Attempt, Quiz
+
+
+def _published_quiz(course_slug: str, slug: str) -> Quiz:
+    return get_object_or_404(
+        Quiz.objects.published().select_related("course", "lesson"),
+        course__slug=course_slug,
+        course__is_published=True,
+        slug=slug,
+    )
+
+
+@login_required
+def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    quiz = _published_quiz(course_slug, slug)
+    enrolment = enrolment_for(request.user, quiz.course)
+    attempts = list(Attempt.objects.for_user(request.user).filter(quiz=quiz).order_by("number"))
+    standing = learner_standings(request.user, [quiz.course])[quiz.course.pk]
+    return render(
+        request,
+        "quizzes/quiz_detail.html",
+        {
+            "quiz": quiz,
+            "course": quiz.course,
+            "enrolment": enrolment,
+            "attempts": attempts,
+            "open_attempt": next((a for a in attempts if a.is_open), None),
+            "standing": next((s for s in standing.quizzes if s.quiz.pk == quiz.pk), None),
+            "question_count": quiz.questions.filter(is_active=True).count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def quiz_start(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    quiz = _published_quiz(course_slug, slug)
+    if enrolment_for(request.user, quiz.course) is None:
+        messages.error(request, _("Enrol in the course before taking its quizzes."))
+        return redirect(quiz.course)
+    attempt = services.attempt_start(user=request.user, quiz=quiz)  # type: ignore[arg-type]
+    return redirect("quizzes:take", pk=attempt.pk)
+
+
+def _learner_attempt(request: HttpRequest, pk: int) -> Attempt:
+    """The learner's own attempt; anyone else's is a 404 by construction."""
+    return get_object_or_404(
+        Attempt.objects.for_user(request.user).select_related("quiz__course", "quiz__lesson"),
+        pk=pk,
+    )
+
+
+@login_required
+def attempt_take(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = _learner_attempt(request, pk)
+    if not attempt.is_open:
+        messages.info(request, _("This attempt is finished. Here is its result."))
+        return redirect("quizzes:result", pk=attempt.pk)
+    slots = list(attempt.slots.all())
+    saved = {r.question_id: [str(i) for i in r.selected] for r in attempt.responses.all()}
+    initial = {field_name(slot): saved.get(slot.question_id, []) for slot in slots}
+    form = AttemptForm(slots=slots, initial=initial)
+    return _render_take(request, attempt, form)
+
+
+def _render_take(
+    request: HttpRequest, attempt: Attempt, form: AttemptForm, status: int = 200
+) -> HttpResponse:
+    questions = [
+        {
+            "slot": slot,
+            "field": form[field_name(slot)],
+            "multiple": slot.snapshot["kind"] == "multiple",
+        }
+        for slot in form.slots
+    ]
+    return render(
+        request,
+        "quizzes/attempt_take.html",
+        {"attempt": attempt, "quiz": attempt.quiz, "course": attempt.quiz.course,
+         "form": form, "questions": questions},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def attempt_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = _learner_attempt(request, pk)
+    if not attempt.is_open:
+        messages.warning(
+            request, _("This attempt was already submitted. Nothing was changed.")
+        )
+        return redirect("quizzes:result", pk=attempt.pk)
+    slots = list(attempt.slots.all())
+    form = AttemptForm(request.POST, slots=slots)
+    if not form.is_valid():
+        messages.error(
+            request, _("Some answers were not valid choices for their question. Check them.")
+        )
+        return _render_take(request, attempt, form, status=400)
+    try:
+        services.attempt_submit(attempt=attempt, slots=slots, answers=form.answers())
+    except services.AttemptAlreadyFinished:
+        messages.warning(
+            request, _("This attempt was already submitted. Nothing was changed.")
+        )
+    return redirect("quizzes:result", pk=attempt.pk)
+
+
+@login_required
+def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = _learner_attempt(request, pk)
+    if attempt.is_open:
+        return redirect("quizzes:take", pk=attempt.pk)
+    course = attempt.quiz.course
+    lessons = {lesson.pk: lesson for lesson in Lesson.objects.filter(course=course)}
+    responses = {r.question_id: r for r in attempt.responses.all()}
+    items = []
+    for slot in attempt.slots.all():
+        snapshot = slot.snapshot
+        response = responses.get(slot.question_id)
+        chosen = set(response.selected) if response else set()
+        choices = [
+            {
+                **choice,
+                "chosen": choice["id"] in chosen,
+                "right": Decimal(choice["credit"]) > 0,
+            }
+            for choice in snapshot["choices"]
+        ]
+        fraction = response.fraction if response and response.fraction is not None else Decimal(0)
+        lesson = lessons.get(snapshot.get("lesson_id") or 0)
+        section_title = ""
+        if lesson is not None and snapshot.get("section_anchor"):
+            sections = {s.anchor: s.title for s in render_markdown(lesson.body).sections}
+            section_title = sections.get(snapshot["section_anchor"], "")
+        items.append(
+            {
+                "slot": slot,
+                "choices": choices,
+                "answered": bool(chosen),
+                "fraction": fraction,
+                "status": "right" if fraction >= 1 else ("partial" if fraction > 0 else "wrong"),
+                "points": Decimal(snapshot["points"]),
+                "earned": fraction * Decimal(snapshot["points"]),
+                "lesson": lesson,
+                "section_title": section_title,
+            }
+        )
+    return render(
+        request,
+        "quizzes/attempt_result.html",
+        {"attempt": attempt, "quiz": attempt.quiz, "course": course, "items": items},
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    enrolments = list(
+        Enrolment.objects.for_user(request.user)
+        .filter(course__is_published=True)
+        .select_related("course", "cohort")
+        .order_by("course__title")
+    )
+    courses = [e.course for e in enrolments]
+    standings = learner_standings(request.user, courses)
+    lessons = list(Lesson.objects.published().filter(course__in=courses).order_by("order", "pk"))
+    progress = {
+        p.lesson_id: p
+        for p in LessonProgress.objects.filter(user_id=request.user.pk or 0, lesson__in=lessons)
+    }
+    cards = []
+    for course in courses:
+        course_lessons = [lesson for lesson in lessons if lesson.course_id == course.pk]
+        done = [lesson for lesson in course_lessons if _completed(progress, lesson)]
+        viewed = [
+            (p.last_viewed_at, lesson)
+            for lesson in course_lessons
+            if (p := progress.get(lesson.pk)) is not None and p.last_viewed_at
+        ]
+        last_viewed = max(viewed, key=lambda item: item[0])[1] if viewed else None
+        resume = (
+            last_viewed
+            if last_viewed is not None and not _completed(progress, last_viewed)
+            else next((lesson for lesson in course_lessons if lesson not in done), None)
+        )
+        cards.append(
+            {
+                "course": course,
+                "lessons": course_lessons,
+                "done": len(done),
+                "percent": round(100 * len(done) / len(course_lessons)) if course_lessons else 0,
+                "standing": standings[course.pk],
+                "resume": resume,
+            }
+        )
+    return render(request, "quizzes/dashboard.html", {"cards": cards})
+
+
+def _completed(progress: dict[int, LessonProgress], lesson: Lesson) -> bool:
+    record = progress.get(lesson.pk)
+    return record is not None and record.completed_at is not None
+
+
+def _taught_course(request: HttpRequest, course_slug: str) -> Course:
+    """The course if the user teaches it; a 404 otherwise, so nothing leaks."""
+    if not request.user.is_authenticated:
+        raise Http404
+    return get_object_or_404(Course.objects.taught_by(request.user), slug=course_slug)
+
+
+def _filtered_gradebook(request: HttpRequest, course: Course) -> tuple[Gradebook, Any]:
+    form = GradebookFilterForm(request.GET or None, course=course)
+    cohort = None
+    search = ""
+    if form.is_valid():
+        cohort = form.cleaned_data["cohort"]
+        search = form.cleaned_data["q"]
+    return Gradebook(course, cohort=cohort, search=search), form
+
+
+@login_required
+def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = _taught_course(request, course_slug)
+    book, form = _filtered_gradebook(request, course)
+    page = Paginator(book.enrolments(), 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "quizzes/gradebook.html",
+        {
+            "course": course,
+            "gradebook": book,
+            "form": form,
+            "page": page,
+            "rows": book.rows(page.object_list),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def gradebook_export(request: HttpRequest, course_slug: str) -> StreamingHttpResponse:
+    course = _taught_course(request, course_slug)
+    book, _form = _filtered_gradebook(request, course)
+    filename = f"{course.slug}-grades-{timezone.now():%Y%m%d}.csv"
+    response = StreamingHttpResponse(
+        exports.csv_lines(book), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
