@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .admin_scoping import InstructorScopedMixin, ScopedInline
@@ -32,6 +33,7 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
 class LessonSourceInline(ScopedInline):
     model = LessonSource
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = ["order", "publisher", "title", "url", "published"]
 
 

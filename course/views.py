@@ -67,6 +67,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "course": course,
             "lessons": lessons,
             "enrolment": enrolment,
+            "teaches": can_teach(request.user, course),
             "completed": completed,
             "percent": round(100 * completed / len(lessons)) if lessons else 0,
             "next_lesson": next_lesson,

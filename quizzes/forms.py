@@ -34,6 +34,14 @@ class AttemptForm(forms.Form):
                     label=label, choices=choices, required=False, widget=forms.RadioSelect
                 )
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for slot in self.slots:
+            name = field_name(slot)
+            if slot.snapshot["kind"] != QuestionKind.MULTIPLE and len(self.data.getlist(name)) > 1:
+                self.add_error(name, _("Choose only one answer to this question."))
+        return cleaned
+
     def answers(self) -> dict[int, list[int]]:
         """Chosen choice ids by question id, for the questions the learner answered."""
         result: dict[int, list[int]] = {}

@@ -164,7 +164,10 @@ class CourseStanding:
 def learner_standings(user: Any, courses: Sequence[Course]) -> dict[int, CourseStanding]:
     """A learner's quiz grades and course grade in each course, in two queries."""
     quizzes = list(
-        Quiz.objects.filter(course__in=courses).published().order_by("course", "order", "pk")
+        Quiz.objects.filter(course__in=courses)
+        .published()
+        .select_related("course")
+        .order_by("course", "order", "pk")
     )
     percentages: dict[int, list[Decimal]] = defaultdict(list)
     for quiz_id, percentage in (

@@ -18,6 +18,9 @@ HUNDRED = Decimal(100)
 # Fractions are kept to 6 decimals, so that credits written as 33.33333 % three times
 # (as GIFT files and Moodle do) add up to exactly 1.
 FRACTION_QUANTUM = Decimal("0.000001")
+# Percentages are stored to 8 decimals (Attempt.percentage); scoring returns exactly that,
+# so a recomputation always matches what was stored.
+PERCENT_QUANTUM = Decimal("0.00000001")
 
 SINGLE = "single"
 MULTIPLE = "multiple"
@@ -98,7 +101,7 @@ def attempt_score(items: Iterable[tuple[Decimal, Decimal]]) -> AttemptScore:
         earned += fraction * points
         possible += points
     percentage = (HUNDRED * earned / possible) if possible else ZERO
-    return AttemptScore(earned, possible, percentage)
+    return AttemptScore(earned, possible, percentage.quantize(PERCENT_QUANTUM, ROUND_HALF_UP))
 
 
 def has_passed(percentage: Decimal, pass_mark: Decimal) -> bool:

@@ -186,7 +186,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     courses = [e.course for e in enrolments]
     standings = learner_standings(request.user, courses)
-    lessons = list(Lesson.objects.published().filter(course__in=courses).order_by("order", "pk"))
+    lessons = list(
+        Lesson.objects.published()
+        .filter(course__in=courses)
+        .select_related("course")
+        .order_by("order", "pk")
+    )
     progress = {
         p.lesson_id: p
         for p in LessonProgress.objects.filter(user_id=request.user.pk or 0, lesson__in=lessons)

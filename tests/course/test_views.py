@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from course.models import LessonProgress
+from tests.factories import (
+    CourseFactory,
+    LessonFactory,
+    LessonProgressFactory,
+    LessonSourceFactory,
+    UserFactory,
+    make_quiz,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def lesson_url(lesson):
+    return reverse("course:lesson_detail", args=[lesson.course.slug, lesson.slug])
+
+
+@pytest.fixture
+def course_with_lessons():
+    course = CourseFactory()
+    lessons = [LessonFactory(course=course, order=i) for i in range(1, 4)]
+    for lesson in lessons:
+        LessonSourceFactory.create_batch(3, lesson=lesson)
+        make_quiz(course, lesson=lesson)
+    return course, lessons
+
+
+def test_catalogue_lists_published_courses_only(client, django_assert_max_num_queries):
+    published = CourseFactory.create_batch(3)
+    hidden = CourseFactory(is_published=False)
+    for course in published:
+        LessonFactory.create_batch(2, course=course)
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("course:catalogue"))
+    assert response.status_code == 200
+    for course in published:
+        assert course.title in response.text
+    assert hidden.title not in response.text
+
+
+def test_unpublished_course_is_not_found(client):
+    course = CourseFactory(is_published=False)
+    assert client.get(course.get_absolute_url()).status_code == 404
+
+
+def test_course_page_invites_anonymous_visitors_to_sign_up(client, course_with_lessons):
+    course, lessons = course_with_lessons
+    response = client.get(course.get_absolute_url())
+    assert reverse("signup") in response.text
+    assert all(lesson.title in response.text for lesson in lessons)
+
+
+def test_enrolling_shows_progress_and_a_first_lesson_link(student_client, course_with_lessons):
+    course, lessons = course_with_lessons
+    response = student_client.post(reverse("course:enrol", args=[course.slug]), follow=True)
+    assert "You are enrolled" in response.text
+    assert "0 of 3 lessons completed" in response.text
+    assert lessons[0].get_absolute_url() in response.text
+
+
+def test_enrolling_twice_keeps_one_enrolment(student_client, student, course_with_lessons):
+    course, _ = course_with_lessons
+    url = reverse("course:enrol", args=[course.slug])
+    student_client.post(url)
+    student_client.post(url)
+    assert student.enrolments.filter(course=course).count() == 1
+
+
+def test_enrol_needs_post(student_client, course_with_lessons):
+    course, _ = course_with_lessons
+    assert student_client.get(reverse("course:enrol", args=[course.slug])).status_code == 405
+
+
+def test_lesson_shows_objectives_sections_sources_and_neighbours(
+    student_client, student, enrol, course_with_lessons, django_assert_max_num_queries
+):
+    course, lessons = course_with_lessons
+    enrol(student, course)
+    with django_assert_max_num_queries(8):
+        response = student_client.get(lesson_url(lessons[1]))
+    text = response.text
+    assert response.status_code == 200
+    assert "Learning objectives" in text and "Describe the border." in text
+    assert 'id="first"' in text and 'href="#second"' in text
+    for source in lessons[1].sources.all():
+        assert source.url in text and source.publisher in text
+    assert lessons[0].get_absolute_url() in text and lessons[2].get_absolute_url() in text
+    assert "Facts last verified" in text
+
+
+def test_lesson_query_count_does_not_grow_with_the_course(
+    student_client, student, enrol, django_assert_max_num_queries
+):
+    course = CourseFactory()
+    lessons = LessonFactory.create_batch(30, course=course)
+    for lesson in lessons:
+        LessonSourceFactory.create_batch(5, lesson=lesson)
+        LessonProgressFactory(user=student, lesson=lesson, completed=True)
+    enrol(student, course)
+    with django_assert_max_num_queries(8):
+        assert student_client.get(lesson_url(lessons[15])).status_code == 200
+
+
+def test_lesson_markdown_is_sanitised(student_client, student, enrol):
+    lesson = LessonFactory(body="Hi <script>alert('x')</script> [a](javascript:alert(1))")
+    enrol(student, lesson.course)
+    text = student_client.get(lesson_url(lesson)).text
+    assert "<script>alert" not in text
+    assert "javascript:" not in text
+
+
+def test_lessons_need_enrolment(student_client, course_with_lessons):
+    _, lessons = course_with_lessons
+    response = student_client.get(lesson_url(lessons[0]), follow=True)
+    assert "Enrol in the course to read its lessons" in response.text
+
+
+def test_lessons_need_login(client, course_with_lessons):
+    _, lessons = course_with_lessons
+    response = client.get(lesson_url(lessons[0]))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_unknown_lesson_is_not_found(student_client, course_with_lessons):
+    course, _ = course_with_lessons
+    url = reverse("course:lesson_detail", args=[course.slug, "no-such-lesson"])
+    assert student_client.get(url).status_code == 404
+
+
+def test_marking_complete_records_progress_once(student_client, student, enrol, course_with_lessons):
+    course, lessons = course_with_lessons
+    enrol(student, course)
+    url = reverse("course:lesson_complete", args=[course.slug, lessons[0].slug])
+    response = student_client.post(url, follow=True)
+    assert "marked complete" in response.text
+    first = LessonProgress.objects.get(user=student, lesson=lessons[0]).completed_at
+    student_client.post(url)
+    assert LessonProgress.objects.get(user=student, lesson=lessons[0]).completed_at == first
+    page = student_client.get(course.get_absolute_url()).text
+    assert "1 of 3 lessons completed (33%)" in page
+
+
+def test_marking_complete_needs_enrolment(student_client, student, course_with_lessons):
+    course, lessons = course_with_lessons
+    student_client.post(reverse("course:lesson_complete", args=[course.slug, lessons[0].slug]))
+    assert not LessonProgress.objects.filter(user=student).exists()
+
+
+def test_gated_lesson_says_which_lesson_to_finish_first(student_client, student, enrol):
+    course = CourseFactory()
+    first = LessonFactory(course=course, order=1, title="Geography first")
+    second = LessonFactory(course=course, order=2, requires_previous=True)
+    enrol(student, course)
+    response = student_client.get(lesson_url(second))
+    assert response.status_code == 403
+    assert "Geography first" in response.text and first.get_absolute_url() in response.text
+    LessonProgressFactory(user=student, lesson=first, completed=True)
+    assert student_client.get(lesson_url(second)).status_code == 200
+
+
+def test_instructor_reads_lessons_without_enrolling(client):
+    lesson = LessonFactory()
+    teacher = UserFactory(is_staff=True)
+    lesson.course.instructors.add(teacher)
+    client.force_login(teacher)
+    assert client.get(lesson_url(lesson)).status_code == 200
+
+
+def test_glossary_and_timeline_pages_render(client):
+    from course.models import GlossaryTerm, TimelineEvent
+
+    course = CourseFactory()
+    GlossaryTerm.objects.create(course=course, slug="makran", term="Makran", definition="Coast.")
+    TimelineEvent.objects.create(course=course, date="2024-01-16", title="Strike", text="Text.")
+    glossary = client.get(reverse("course:glossary", args=[course.slug]))
+    assert 'id="makran"' in glossary.text
+    timeline = client.get(reverse("course:timeline", args=[course.slug]))
+    assert "2024-01-16" in timeline.text and "Confirmed" in timeline.text

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from quizzes.models import Question
+from tests.factories import (
+    CourseFactory,
+    LessonFactory,
+    QuizFactory,
+    UserFactory,
+    make_question,
+    make_quiz,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def instructor(client):
+    user = UserFactory(username="teacher", is_staff=True)
+    user.groups.add(Group.objects.get(name="Instructors"))
+    client.force_login(user)
+    return user
+
+
+def choice_formset(question, rows):
+    """POST data for the question change form with the given (text, is_correct) choices."""
+    data = {
+        "quiz": question.quiz_id, "key": question.key, "order": 0, "kind": question.kind,
+        "text": question.text, "points": "1", "is_active": "on", "explanation": "",
+        "section_anchor": "",
+        "choices-TOTAL_FORMS": str(len(rows)), "choices-INITIAL_FORMS": "0",
+        "choices-MIN_NUM_FORMS": "0", "choices-MAX_NUM_FORMS": "1000",
+    }
+    question.choices.all().delete()
+    for index, (text, correct) in enumerate(rows):
+        data[f"choices-{index}-order"] = str(index)
+        data[f"choices-{index}-text"] = text
+        data[f"choices-{index}-feedback"] = ""
+        data[f"choices-{index}-credit"] = ""
+        if correct:
+            data[f"choices-{index}-is_correct"] = "on"
+    return data
+
+
+def test_instructors_group_can_edit_content_but_not_users(instructor, client):
+    course = CourseFactory()
+    course.instructors.add(instructor)
+    assert client.get(reverse("admin:quizzes_quiz_changelist")).status_code == 200
+    assert client.get(reverse("admin:course_lesson_add")).status_code == 200
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
+    assert client.get(reverse("admin:auth_group_changelist")).status_code == 403
+
+
+def test_instructor_sees_only_their_courses(instructor, client):
+    mine = CourseFactory(title="Mine")
+    mine.instructors.add(instructor)
+    theirs = CourseFactory(title="Theirs")
+    mine_quiz = make_quiz(mine, title="My quiz")
+    their_quiz = make_quiz(theirs, title="Their quiz")
+    page = client.get(reverse("admin:quizzes_quiz_changelist")).text
+    assert "My quiz" in page and "Their quiz" not in page
+    assert client.get(reverse("admin:quizzes_quiz_change", args=[their_quiz.pk])).status_code == 302
+    assert client.get(reverse("admin:quizzes_quiz_change", args=[mine_quiz.pk])).status_code == 200
+    lessons = client.get(reverse("admin:course_lesson_add")).text
+    assert "Mine" in lessons and "Theirs" not in lessons
+
+
+def test_question_with_two_right_answers_for_single_answer_is_refused(instructor, client):
+    course = CourseFactory()
+    course.instructors.add(instructor)
+    question = make_question(QuizFactory(course=course))
+    url = reverse("admin:quizzes_question_change", args=[question.pk])
+    response = client.post(url, choice_formset(question, [("A", True), ("B", True), ("C", False)]))
+    assert response.status_code == 200
+    assert "exactly one choice with 100% credit" in response.text
+    response = client.post(url, choice_formset(question, [("A", True), ("B", False)]))
+    assert response.status_code == 302
+    assert question.choices.count() == 2
+
+
+def test_multiple_answer_question_without_a_right_choice_is_refused(instructor, client):
+    course = CourseFactory()
+    course.instructors.add(instructor)
+    question = make_question(QuizFactory(course=course), kind="multiple", correct=(0, 1))
+    url = reverse("admin:quizzes_question_change", args=[question.pk])
+    response = client.post(url, choice_formset(question, [("A", False), ("B", False)]))
+    assert "no answer can reach 100%" in response.text
+
+
+def quiz_form(quiz, **overrides):
+    data = {
+        "course": quiz.course_id, "lesson": "", "slug": quiz.slug, "title": quiz.title,
+        "description": "", "order": 0, "pass_mark": "70", "weight": "1",
+        "grading_method": "highest", "last_verified": "",
+        "questions-TOTAL_FORMS": "0", "questions-INITIAL_FORMS": "0",
+        "questions-MIN_NUM_FORMS": "0", "questions-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_quiz_with_a_broken_question_cannot_be_published(instructor, client):
+    course = CourseFactory()
+    course.instructors.add(instructor)
+    quiz = QuizFactory(course=course, is_published=False)
+    broken = make_question(quiz, correct=())
+    url = reverse("admin:quizzes_quiz_change", args=[quiz.pk])
+    response = client.post(url, quiz_form(quiz, is_published="on"))
+    assert response.status_code == 200
+    assert "cannot be published" in response.text and broken.key in response.text
+    quiz.refresh_from_db()
+    assert not quiz.is_published
+    Question.objects.filter(pk=broken.pk).update(is_active=False)
+    make_question(quiz)
+    response = client.post(url, quiz_form(quiz, is_published="on"))
+    assert response.status_code == 302
+    quiz.refresh_from_db()
+    assert quiz.is_published
+
+
+def test_checkpoint_lesson_must_belong_to_the_quiz_course(instructor, client):
+    course = CourseFactory()
+    other = CourseFactory()
+    course.instructors.add(instructor)
+    other.instructors.add(instructor)
+    quiz = make_quiz(course)
+    foreign_lesson = LessonFactory(course=other)
+    url = reverse("admin:quizzes_quiz_change", args=[quiz.pk])
+    response = client.post(url, quiz_form(quiz, lesson=foreign_lesson.pk))
+    assert "Choose a lesson of the same course." in response.text
+
+
+def test_attempts_are_read_only_records(instructor, client):
+    course = CourseFactory()
+    course.instructors.add(instructor)
+    response = client.get(reverse("admin:quizzes_attempt_add"))
+    assert response.status_code == 403
