@@ -38,7 +38,8 @@ class AttemptForm(forms.Form):
         cleaned = super().clean() or {}
         for slot in self.slots:
             name = field_name(slot)
-            if slot.snapshot["kind"] != QuestionKind.MULTIPLE and len(self.data.getlist(name)) > 1:
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if slot.snapshot["kind"] != QuestionKind.MULTIPLE and len(values) > 1:
                 self.add_error(name, _("Choose only one answer to this question."))
         return cleaned
 

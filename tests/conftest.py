@@ -18,7 +18,7 @@ def _fast_static(settings: Any) -> None:
 
 @pytest.fixture
 def student(db: Any) -> Any:
-    return UserFactory(username="student-a")
+    return UserFactory.create(username="student-a")
 
 
 @pytest.fixture
@@ -30,6 +30,6 @@ def student_client(client: Client, student: Any) -> Client:
 @pytest.fixture
 def enrol() -> Any:
     def _enrol(user: Any, course: Any, **kwargs: Any) -> Any:
-        return EnrolmentFactory(user=user, course=course, **kwargs)
+        return EnrolmentFactory.create(user=user, course=course, **kwargs)
 
     return _enrol

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from course.models import Cohort, Course, Enrolment, Lesson, LessonProgress, LessonSource
@@ -14,7 +15,7 @@ from quizzes.models import Choice, Question, QuestionKind, Quiz
 PASSWORD = "correct-horse-battery"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -26,7 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class CourseFactory(factory.django.DjangoModelFactory):
+class CourseFactory(factory.django.DjangoModelFactory[Course]):
     class Meta:
         model = Course
 
@@ -37,7 +38,7 @@ class CourseFactory(factory.django.DjangoModelFactory):
     is_published = True
 
 
-class CohortFactory(factory.django.DjangoModelFactory):
+class CohortFactory(factory.django.DjangoModelFactory[Cohort]):
     class Meta:
         model = Cohort
 
@@ -45,7 +46,7 @@ class CohortFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Cohort {n}")
 
 
-class LessonFactory(factory.django.DjangoModelFactory):
+class LessonFactory(factory.django.DjangoModelFactory[Lesson]):
     class Meta:
         model = Lesson
 
@@ -63,7 +64,7 @@ class LessonFactory(factory.django.DjangoModelFactory):
         gated = factory.Trait(requires_previous=True)
 
 
-class LessonSourceFactory(factory.django.DjangoModelFactory):
+class LessonSourceFactory(factory.django.DjangoModelFactory[LessonSource]):
     class Meta:
         model = LessonSource
 
@@ -75,7 +76,7 @@ class LessonSourceFactory(factory.django.DjangoModelFactory):
     published = "2024-01-17"
 
 
-class EnrolmentFactory(factory.django.DjangoModelFactory):
+class EnrolmentFactory(factory.django.DjangoModelFactory[Enrolment]):
     class Meta:
         model = Enrolment
 
@@ -83,7 +84,7 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
     course = factory.SubFactory(CourseFactory)
 
 
-class LessonProgressFactory(factory.django.DjangoModelFactory):
+class LessonProgressFactory(factory.django.DjangoModelFactory[LessonProgress]):
     class Meta:
         model = LessonProgress
 
@@ -95,7 +96,7 @@ class LessonProgressFactory(factory.django.DjangoModelFactory):
         completed = factory.Trait(completed_at=factory.LazyFunction(timezone.now))
 
 
-class QuizFactory(factory.django.DjangoModelFactory):
+class QuizFactory(factory.django.DjangoModelFactory[Quiz]):
     class Meta:
         model = Quiz
 
@@ -107,7 +108,7 @@ class QuizFactory(factory.django.DjangoModelFactory):
     is_published = True
 
 
-class QuestionFactory(factory.django.DjangoModelFactory):
+class QuestionFactory(factory.django.DjangoModelFactory[Question]):
     class Meta:
         model = Question
 
@@ -124,7 +125,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
         true_false = factory.Trait(kind=QuestionKind.TRUE_FALSE)
 
 
-class ChoiceFactory(factory.django.DjangoModelFactory):
+class ChoiceFactory(factory.django.DjangoModelFactory[Choice]):
     class Meta:
         model = Choice
 
@@ -140,16 +141,16 @@ def make_question(quiz: Quiz, *, kind: str = QuestionKind.SINGLE, correct: tuple
     """A question with `n_choices` choices, those at the `correct` positions ticked."""
     if kind == QuestionKind.TRUE_FALSE:
         n_choices = 2
-    question = QuestionFactory(quiz=quiz, kind=kind, **kwargs)
+    question = QuestionFactory.create(quiz=quiz, kind=kind, **kwargs)
     for index in range(n_choices):
         text = ("True", "False")[index] if kind == QuestionKind.TRUE_FALSE else None
-        ChoiceFactory(question=question, order=index, is_correct=index in correct,
+        ChoiceFactory.create(question=question, order=index, is_correct=index in correct,
                       **({"text": text} if text else {}))
     return question
 
 
 def make_quiz(course: Course | None = None, *, n_questions: int = 3, **kwargs: object) -> Quiz:
-    quiz = QuizFactory(**({"course": course} if course else {}), **kwargs)
+    quiz = QuizFactory.create(**({"course": course} if course else {}), **kwargs)
     for _ in range(n_questions):
         make_question(quiz)
     return quiz

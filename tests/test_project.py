@@ -71,9 +71,11 @@ def test_demo_accounts_are_created_once_with_the_demo_password(monkeypatch):
     users = get_user_model().objects
     instructor = users.get(username="instructor")
     student = users.get(username="student")
-    assert instructor.is_staff and instructor.groups.filter(name="Instructors").exists()
+    assert instructor.is_staff
+    assert instructor.groups.filter(name="Instructors").exists()
     assert instructor.taught_courses.exists()
-    assert student.enrolments.exists() and not student.is_staff
+    assert student.enrolments.exists()
+    assert not student.is_staff
     assert student.check_password("demo-password")
     again = io.StringIO()
     call_command("create_demo_accounts", stdout=again)
@@ -90,4 +92,5 @@ def test_migrations_create_no_demo_accounts():
 def test_responses_carry_a_strict_content_security_policy(client):
     response = client.get("/")
     policy = response["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy

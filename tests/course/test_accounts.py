@@ -11,7 +11,8 @@ def test_signup_creates_an_account_and_logs_in(client):
     response = client.post(
         reverse("signup"),
         {"username": "amina", "email": "amina@example.com", "first_name": "Amina",
-         "last_name": "B", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42"},
+         "last_name": "B", "password1": "a-long-pass-phrase-42",
+         "password2": "a-long-pass-phrase-42"},
         follow=True,
     )
     assert response.status_code == 200
@@ -31,7 +32,7 @@ def test_signup_refuses_mismatched_passwords_with_a_message(client):
 
 
 def test_signup_refuses_a_taken_email(client):
-    UserFactory(email="taken@example.com")
+    UserFactory.create(email="taken@example.com")
     response = client.post(
         reverse("signup"),
         {"username": "other", "email": "TAKEN@example.com",
@@ -41,7 +42,7 @@ def test_signup_refuses_a_taken_email(client):
 
 
 def test_login_and_logout(client):
-    UserFactory(username="farid")
+    UserFactory.create(username="farid")
     response = client.post(reverse("login"), {"username": "farid", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse("quizzes:dashboard")
@@ -51,7 +52,7 @@ def test_login_and_logout(client):
 
 
 def test_wrong_password_does_not_say_whether_the_user_exists(client):
-    UserFactory(username="farid")
+    UserFactory.create(username="farid")
     known = client.post(reverse("login"), {"username": "farid", "password": "nope"})
     unknown = client.post(reverse("login"), {"username": "nobody", "password": "nope"})
     assert known.status_code == unknown.status_code == 200
@@ -59,7 +60,7 @@ def test_wrong_password_does_not_say_whether_the_user_exists(client):
 
 
 def test_login_is_throttled_after_ten_failures(client):
-    UserFactory(username="farid")
+    UserFactory.create(username="farid")
     for _ in range(10):
         client.post(reverse("login"), {"username": "farid", "password": "wrong"})
     response = client.post(reverse("login"), {"username": "farid", "password": PASSWORD})
@@ -68,7 +69,7 @@ def test_login_is_throttled_after_ten_failures(client):
 
 
 def test_password_change(client):
-    user = UserFactory()
+    user = UserFactory.create()
     client.force_login(user)
     response = client.post(
         reverse("password_change"),

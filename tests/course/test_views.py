@@ -22,8 +22,8 @@ def lesson_url(lesson):
 
 @pytest.fixture
 def course_with_lessons():
-    course = CourseFactory()
-    lessons = [LessonFactory(course=course, order=i) for i in range(1, 4)]
+    course = CourseFactory.create()
+    lessons = [LessonFactory.create(course=course, order=i) for i in range(1, 4)]
     for lesson in lessons:
         LessonSourceFactory.create_batch(3, lesson=lesson)
         make_quiz(course, lesson=lesson)
@@ -32,7 +32,7 @@ def course_with_lessons():
 
 def test_catalogue_lists_published_courses_only(client, django_assert_max_num_queries):
     published = CourseFactory.create_batch(3)
-    hidden = CourseFactory(is_published=False)
+    hidden = CourseFactory.create(is_published=False)
     for course in published:
         LessonFactory.create_batch(2, course=course)
     with django_assert_max_num_queries(4):
@@ -44,7 +44,7 @@ def test_catalogue_lists_published_courses_only(client, django_assert_max_num_qu
 
 
 def test_unpublished_course_is_not_found(client):
-    course = CourseFactory(is_published=False)
+    course = CourseFactory.create(is_published=False)
     assert client.get(course.get_absolute_url()).status_code == 404
 
 
@@ -85,29 +85,33 @@ def test_lesson_shows_objectives_sections_sources_and_neighbours(
         response = student_client.get(lesson_url(lessons[1]))
     text = response.text
     assert response.status_code == 200
-    assert "Learning objectives" in text and "Describe the border." in text
-    assert 'id="first"' in text and 'href="#second"' in text
+    assert "Learning objectives" in text
+    assert "Describe the border." in text
+    assert 'id="first"' in text
+    assert 'href="#second"' in text
     for source in lessons[1].sources.all():
-        assert source.url in text and source.publisher in text
-    assert lessons[0].get_absolute_url() in text and lessons[2].get_absolute_url() in text
+        assert source.url in text
+        assert source.publisher in text
+    assert lessons[0].get_absolute_url() in text
+    assert lessons[2].get_absolute_url() in text
     assert "Facts last verified" in text
 
 
 def test_lesson_query_count_does_not_grow_with_the_course(
     student_client, student, enrol, django_assert_max_num_queries
 ):
-    course = CourseFactory()
+    course = CourseFactory.create()
     lessons = LessonFactory.create_batch(30, course=course)
     for lesson in lessons:
         LessonSourceFactory.create_batch(5, lesson=lesson)
-        LessonProgressFactory(user=student, lesson=lesson, completed=True)
+        LessonProgressFactory.create(user=student, lesson=lesson, completed=True)
     enrol(student, course)
     with django_assert_max_num_queries(8):
         assert student_client.get(lesson_url(lessons[15])).status_code == 200
 
 
 def test_lesson_markdown_is_sanitised(student_client, student, enrol):
-    lesson = LessonFactory(body="Hi <script>alert('x')</script> [a](javascript:alert(1))")
+    lesson = LessonFactory.create(body="Hi <script>alert('x')</script> [a](javascript:alert(1))")
     enrol(student, lesson.course)
     text = student_client.get(lesson_url(lesson)).text
     assert "<script>alert" not in text
@@ -133,7 +137,9 @@ def test_unknown_lesson_is_not_found(student_client, course_with_lessons):
     assert student_client.get(url).status_code == 404
 
 
-def test_marking_complete_records_progress_once(student_client, student, enrol, course_with_lessons):
+def test_marking_complete_records_progress_once(
+    student_client, student, enrol, course_with_lessons
+):
     course, lessons = course_with_lessons
     enrol(student, course)
     url = reverse("course:lesson_complete", args=[course.slug, lessons[0].slug])
@@ -153,20 +159,21 @@ def test_marking_complete_needs_enrolment(student_client, student, course_with_l
 
 
 def test_gated_lesson_says_which_lesson_to_finish_first(student_client, student, enrol):
-    course = CourseFactory()
-    first = LessonFactory(course=course, order=1, title="Geography first")
-    second = LessonFactory(course=course, order=2, requires_previous=True)
+    course = CourseFactory.create()
+    first = LessonFactory.create(course=course, order=1, title="Geography first")
+    second = LessonFactory.create(course=course, order=2, requires_previous=True)
     enrol(student, course)
     response = student_client.get(lesson_url(second))
     assert response.status_code == 403
-    assert "Geography first" in response.text and first.get_absolute_url() in response.text
-    LessonProgressFactory(user=student, lesson=first, completed=True)
+    assert "Geography first" in response.text
+    assert first.get_absolute_url() in response.text
+    LessonProgressFactory.create(user=student, lesson=first, completed=True)
     assert student_client.get(lesson_url(second)).status_code == 200
 
 
 def test_instructor_reads_lessons_without_enrolling(client):
-    lesson = LessonFactory()
-    teacher = UserFactory(is_staff=True)
+    lesson = LessonFactory.create()
+    teacher = UserFactory.create(is_staff=True)
     lesson.course.instructors.add(teacher)
     client.force_login(teacher)
     assert client.get(lesson_url(lesson)).status_code == 200
@@ -175,10 +182,11 @@ def test_instructor_reads_lessons_without_enrolling(client):
 def test_glossary_and_timeline_pages_render(client):
     from course.models import GlossaryTerm, TimelineEvent
 
-    course = CourseFactory()
+    course = CourseFactory.create()
     GlossaryTerm.objects.create(course=course, slug="makran", term="Makran", definition="Coast.")
     TimelineEvent.objects.create(course=course, date="2024-01-16", title="Strike", text="Text.")
     glossary = client.get(reverse("course:glossary", args=[course.slug]))
     assert 'id="makran"' in glossary.text
     timeline = client.get(reverse("course:timeline", args=[course.slug]))
-    assert "2024-01-16" in timeline.text and "Confirmed" in timeline.text
+    assert "2024-01-16" in timeline.text
+    assert "Confirmed" in timeline.text

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def instructor(client):
-    user = UserFactory(username="teacher", is_staff=True)
+    user = UserFactory.create(username="teacher", is_staff=True)
     user.groups.add(Group.objects.get(name="Instructors"))
     client.force_login(user)
     return user
@@ -46,7 +46,7 @@ def choice_formset(question, rows):
 
 
 def test_instructors_group_can_edit_content_but_not_users(instructor, client):
-    course = CourseFactory()
+    course = CourseFactory.create()
     course.instructors.add(instructor)
     assert client.get(reverse("admin:quizzes_quiz_changelist")).status_code == 200
     assert client.get(reverse("admin:course_lesson_add")).status_code == 200
@@ -55,23 +55,25 @@ def test_instructors_group_can_edit_content_but_not_users(instructor, client):
 
 
 def test_instructor_sees_only_their_courses(instructor, client):
-    mine = CourseFactory(title="Mine")
+    mine = CourseFactory.create(title="Mine")
     mine.instructors.add(instructor)
-    theirs = CourseFactory(title="Theirs")
+    theirs = CourseFactory.create(title="Theirs")
     mine_quiz = make_quiz(mine, title="My quiz")
     their_quiz = make_quiz(theirs, title="Their quiz")
     page = client.get(reverse("admin:quizzes_quiz_changelist")).text
-    assert "My quiz" in page and "Their quiz" not in page
+    assert "My quiz" in page
+    assert "Their quiz" not in page
     assert client.get(reverse("admin:quizzes_quiz_change", args=[their_quiz.pk])).status_code == 302
     assert client.get(reverse("admin:quizzes_quiz_change", args=[mine_quiz.pk])).status_code == 200
     lessons = client.get(reverse("admin:course_lesson_add")).text
-    assert "Mine" in lessons and "Theirs" not in lessons
+    assert "Mine" in lessons
+    assert "Theirs" not in lessons
 
 
 def test_question_with_two_right_answers_for_single_answer_is_refused(instructor, client):
-    course = CourseFactory()
+    course = CourseFactory.create()
     course.instructors.add(instructor)
-    question = make_question(QuizFactory(course=course))
+    question = make_question(QuizFactory.create(course=course))
     url = reverse("admin:quizzes_question_change", args=[question.pk])
     response = client.post(url, choice_formset(question, [("A", True), ("B", True), ("C", False)]))
     assert response.status_code == 200
@@ -82,9 +84,9 @@ def test_question_with_two_right_answers_for_single_answer_is_refused(instructor
 
 
 def test_multiple_answer_question_without_a_right_choice_is_refused(instructor, client):
-    course = CourseFactory()
+    course = CourseFactory.create()
     course.instructors.add(instructor)
-    question = make_question(QuizFactory(course=course), kind="multiple", correct=(0, 1))
+    question = make_question(QuizFactory.create(course=course), kind="multiple", correct=(0, 1))
     url = reverse("admin:quizzes_question_change", args=[question.pk])
     response = client.post(url, choice_formset(question, [("A", False), ("B", False)]))
     assert "no answer can reach 100%" in response.text
@@ -103,14 +105,15 @@ def quiz_form(quiz, **overrides):
 
 
 def test_quiz_with_a_broken_question_cannot_be_published(instructor, client):
-    course = CourseFactory()
+    course = CourseFactory.create()
     course.instructors.add(instructor)
-    quiz = QuizFactory(course=course, is_published=False)
+    quiz = QuizFactory.create(course=course, is_published=False)
     broken = make_question(quiz, correct=())
     url = reverse("admin:quizzes_quiz_change", args=[quiz.pk])
     response = client.post(url, quiz_form(quiz, is_published="on"))
     assert response.status_code == 200
-    assert "cannot be published" in response.text and broken.key in response.text
+    assert "cannot be published" in response.text
+    assert broken.key in response.text
     quiz.refresh_from_db()
     assert not quiz.is_published
     Question.objects.filter(pk=broken.pk).update(is_active=False)
@@ -122,19 +125,19 @@ def test_quiz_with_a_broken_question_cannot_be_published(instructor, client):
 
 
 def test_checkpoint_lesson_must_belong_to_the_quiz_course(instructor, client):
-    course = CourseFactory()
-    other = CourseFactory()
+    course = CourseFactory.create()
+    other = CourseFactory.create()
     course.instructors.add(instructor)
     other.instructors.add(instructor)
     quiz = make_quiz(course)
-    foreign_lesson = LessonFactory(course=other)
+    foreign_lesson = LessonFactory.create(course=other)
     url = reverse("admin:quizzes_quiz_change", args=[quiz.pk])
     response = client.post(url, quiz_form(quiz, lesson=foreign_lesson.pk))
     assert "Choose a lesson of the same course." in response.text
 
 
 def test_attempts_are_read_only_records(instructor, client):
-    course = CourseFactory()
+    course = CourseFactory.create()
     course.instructors.add(instructor)
     response = client.get(reverse("admin:quizzes_attempt_add"))
     assert response.status_code == 403

@@ -35,29 +35,29 @@ def finished(user, quiz, percentage, number=1, when=None):
 
 @pytest.fixture
 def course_book():
-    course = CourseFactory(slug="strikes")
-    teacher = UserFactory(username="teacher", is_staff=True)
+    course = CourseFactory.create(slug="strikes")
+    teacher = UserFactory.create(username="teacher", is_staff=True)
     course.instructors.add(teacher)
-    lessons = [LessonFactory(course=course, order=i) for i in range(1, 4)]
-    q1 = QuizFactory(course=course, title="Checkpoint 1", order=1, lesson=lessons[0])
-    q2 = QuizFactory(course=course, title="Final exam", order=2, weight=Decimal(3),
+    lessons = [LessonFactory.create(course=course, order=i) for i in range(1, 4)]
+    q1 = QuizFactory.create(course=course, title="Checkpoint 1", order=1, lesson=lessons[0])
+    q2 = QuizFactory.create(course=course, title="Final exam", order=2, weight=Decimal(3),
                      grading_method="average")
-    QuizFactory(course=course, title="Practice", order=3, weight=Decimal(0))
-    evening = CohortFactory(course=course, name="Evening")
-    alice = UserFactory(username="alice", first_name="Alice", last_name="Abbas")
-    bob = UserFactory(username="bob", first_name="=HYPERLINK(\"x\")", last_name="Baloch")
-    carol = UserFactory(username="carol", first_name="Carol", last_name="Chaudhry")
-    EnrolmentFactory(user=alice, course=course, cohort=evening)
-    EnrolmentFactory(user=bob, course=course)
-    EnrolmentFactory(user=carol, course=course, cohort=evening)
+    QuizFactory.create(course=course, title="Practice", order=3, weight=Decimal(0))
+    evening = CohortFactory.create(course=course, name="Evening")
+    alice = UserFactory.create(username="alice", first_name="Alice", last_name="Abbas")
+    bob = UserFactory.create(username="bob", first_name="=HYPERLINK(\"x\")", last_name="Baloch")
+    carol = UserFactory.create(username="carol", first_name="Carol", last_name="Chaudhry")
+    EnrolmentFactory.create(user=alice, course=course, cohort=evening)
+    EnrolmentFactory.create(user=bob, course=course)
+    EnrolmentFactory.create(user=carol, course=course, cohort=evening)
     finished(alice, q1, "80", when=datetime(2024, 1, 20, 9, 0, tzinfo=UTC))
     finished(alice, q2, "60", when=datetime(2024, 1, 21, 9, 0, tzinfo=UTC))
     finished(alice, q2, "90", number=2, when=datetime(2024, 1, 22, 9, 30, tzinfo=UTC))
     finished(bob, q1, "33.335")
-    LessonProgressFactory(user=alice, lesson=lessons[0], completed=True,
+    LessonProgressFactory.create(user=alice, lesson=lessons[0], completed=True,
                           last_viewed_at=datetime(2024, 1, 19, tzinfo=UTC),
                           completed_at=datetime(2024, 1, 19, tzinfo=UTC))
-    LessonProgressFactory(user=alice, lesson=lessons[1], completed=True,
+    LessonProgressFactory.create(user=alice, lesson=lessons[1], completed=True,
                           last_viewed_at=datetime(2024, 1, 19, tzinfo=UTC),
                           completed_at=datetime(2024, 1, 19, tzinfo=UTC))
     return course, teacher
@@ -100,7 +100,7 @@ def test_csv_filters_by_cohort(course_book):
 def test_export_command_names_a_bad_course_or_cohort(course_book):
     with pytest.raises(CommandError, match="No course with slug 'nope'"):
         call_command("export_grades", "nope")
-    with pytest.raises(CommandError, match="No cohort 'Morning'.*Evening"):
+    with pytest.raises(CommandError, match=r"No cohort .Morning.*Evening"):
         call_command("export_grades", "strikes", cohort="Morning")
 
 
@@ -134,20 +134,24 @@ def test_gradebook_filters_by_cohort_and_search(client, course_book):
     evening = course.cohorts.get(name="Evening")
     url = reverse("quizzes:gradebook", args=[course.slug])
     page = client.get(url, {"cohort": evening.pk}).text
-    assert "alice" in page and "carol" in page and ">bob<" not in page
+    assert "alice" in page
+    assert "carol" in page
+    assert ">bob<" not in page
     page = client.get(url, {"q": "chaud"}).text
-    assert "carol" in page and "alice" not in page
+    assert "carol" in page
+    assert "alice" not in page
     csv_url = reverse("quizzes:gradebook_export", args=[course.slug])
     body = b"".join(client.get(csv_url, {"cohort": evening.pk}).streaming_content).decode()
-    assert "bob" not in body and "alice" in body
+    assert "bob" not in body
+    assert "alice" in body
 
 
 def test_gradebook_query_count_is_flat(client, course_book, django_assert_max_num_queries):
     course, teacher = course_book
     quiz = course.quizzes.get(title="Checkpoint 1")
     for index in range(60):
-        user = UserFactory()
-        EnrolmentFactory(user=user, course=course)
+        user = UserFactory.create()
+        EnrolmentFactory.create(user=user, course=course)
         finished(user, quiz, str(index))
     client.force_login(teacher)
     with django_assert_max_num_queries(10):
@@ -157,9 +161,9 @@ def test_gradebook_query_count_is_flat(client, course_book, django_assert_max_nu
 
 def test_gradebook_is_only_for_the_courses_instructors(client, course_book):
     course, _teacher = course_book
-    other_teacher = UserFactory(is_staff=True)
-    CourseFactory().instructors.add(other_teacher)
-    learner = UserFactory()
+    other_teacher = UserFactory.create(is_staff=True)
+    CourseFactory.create().instructors.add(other_teacher)
+    learner = UserFactory.create()
     for user in (other_teacher, learner):
         client.force_login(user)
         assert client.get(reverse("quizzes:gradebook", args=[course.slug])).status_code == 404
@@ -171,5 +175,5 @@ def test_gradebook_is_only_for_the_courses_instructors(client, course_book):
 
 def test_superuser_sees_every_gradebook(client, course_book):
     course, _ = course_book
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     assert client.get(reverse("quizzes:gradebook", args=[course.slug])).status_code == 200

@@ -82,7 +82,7 @@ def test_loading_twice_changes_nothing(content):
 def test_reload_updates_content_in_place_and_keeps_attempts(content):
     load(content)
     quiz = Quiz.objects.get(slug="first-check")
-    attempt = attempt_start(user=UserFactory(), quiz=quiz)
+    attempt = attempt_start(user=UserFactory.create(), quiz=quiz)
     choice_ids = sorted(Choice.objects.values_list("pk", flat=True))
     (content / "quizzes" / "01-first.yaml").write_text(QUIZ.replace("Which?", "Which one?"))
     assert "1 questions updated" in load(content)
@@ -120,7 +120,8 @@ def test_a_broken_file_names_the_fault_and_loads_nothing(content, filename, text
     with pytest.raises(CommandError, match="nothing changed") as excinfo:
         load(content)
     assert message in str(excinfo.value)
-    assert not Course.objects.exists() and not Lesson.objects.exists()
+    assert not Course.objects.exists()
+    assert not Lesson.objects.exists()
 
 
 def test_shipped_course_loads(tmp_path):

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def quiz(student, enrol):
-    lesson = LessonFactory()
-    quiz = QuizFactory(course=lesson.course, lesson=lesson, pass_mark=Decimal(70))
+    lesson = LessonFactory.create()
+    quiz = QuizFactory.create(course=lesson.course, lesson=lesson, pass_mark=Decimal(70))
     make_question(quiz, correct=(1,), section_anchor="first", lesson=lesson)
     make_question(quiz, kind=QuestionKind.MULTIPLE, correct=(0, 2))
     make_question(quiz, kind=QuestionKind.TRUE_FALSE, correct=(0,))
@@ -58,9 +58,12 @@ def test_quiz_page_shows_labelled_radios_and_checkboxes_without_the_key(
     text = response.text
     assert text.count('type="radio"') == 4 + 2
     assert text.count('type="checkbox"') == 4
-    assert text.count("<label") >= 10 and "<legend" in text
+    assert text.count("<label") >= 10
+    assert "<legend" in text
     assert "Select all that apply." in text
-    assert "credit" not in text and "Right answer" not in text and "Feedback on" not in text
+    assert "credit" not in text
+    assert "Right answer" not in text
+    assert "Feedback on" not in text
 
 
 def test_quiz_page_query_count_does_not_grow_with_questions(
@@ -78,7 +81,8 @@ def test_all_right_scores_100_and_passes_and_completes_the_lesson(student_client
     response = submit(student_client, attempt, right_answers(attempt), follow=True)
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.FINISHED
-    assert attempt.percentage == 100 and attempt.passed
+    assert attempt.percentage == 100
+    assert attempt.passed
     assert "100.00% — Passed" in response.text
     assert LessonProgress.objects.get(user=student, lesson=quiz.lesson).completed_at is not None
 
@@ -104,7 +108,8 @@ def test_result_shows_right_answer_feedback_explanation_and_section_link(student
     submit(student_client, attempt, {f"q{first.question_id}": [str(wrong["id"])]})
     response = student_client.get(reverse("quizzes:result", args=[attempt.pk]))
     text = response.text
-    assert "Wrong" in text and "Right answer" in text
+    assert "Wrong" in text
+    assert "Right answer" in text
     assert wrong["feedback"] in text
     assert "Because the fact card says so." in text
     assert f"{quiz.lesson.get_absolute_url()}#first" in text
@@ -132,7 +137,8 @@ def test_choice_from_another_question_is_refused_with_a_message(student_client, 
     assert response.status_code == 400
     assert "not one of the available choices" in response.text
     attempt.refresh_from_db()
-    assert attempt.is_open and not Response.objects.filter(attempt=attempt).exists()
+    assert attempt.is_open
+    assert not Response.objects.filter(attempt=attempt).exists()
 
 
 def test_two_choices_for_a_single_answer_question_are_refused(student_client, quiz):
@@ -147,7 +153,7 @@ def test_two_choices_for_a_single_answer_question_are_refused(student_client, qu
 
 def test_another_learners_attempt_is_not_found(client, quiz, student_client):
     attempt = start(student_client, quiz)
-    intruder = UserFactory()
+    intruder = UserFactory.create()
     client.force_login(intruder)
     for name in ("quizzes:take", "quizzes:result"):
         assert client.get(reverse(name, args=[attempt.pk])).status_code == 404
@@ -170,12 +176,14 @@ def test_retake_numbers_attempts_and_history_lists_them(student_client, quiz):
     assert second.number == 2
     submit(student_client, second, right_answers(second))
     page = student_client.get(quiz.get_absolute_url()).text
-    assert "0.00%" in page and "100.00%" in page
-    assert "Your grade" in page and "passed" in page
+    assert "0.00%" in page
+    assert "100.00%" in page
+    assert "Your grade" in page
+    assert "passed" in page
 
 
 def test_quiz_needs_enrolment(client, quiz):
-    outsider = UserFactory()
+    outsider = UserFactory.create()
     client.force_login(outsider)
     response = client.post(reverse("quizzes:start", args=[quiz.course.slug, quiz.slug]))
     assert response.status_code == 302
@@ -208,8 +216,8 @@ def test_editing_a_question_after_an_attempt_changes_neither_its_page_nor_its_sc
 def test_dashboard_shows_progress_grades_and_continue_link(
     student_client, student, enrol, django_assert_max_num_queries
 ):
-    course = CourseFactory()
-    lessons = [LessonFactory(course=course, order=i) for i in range(1, 4)]
+    course = CourseFactory.create()
+    lessons = [LessonFactory.create(course=course, order=i) for i in range(1, 4)]
     quizzes = [make_quiz(course, lesson=lesson) for lesson in lessons]
     enrol(student, course)
     attempt = start(student_client, quizzes[0])
@@ -219,7 +227,8 @@ def test_dashboard_shows_progress_grades_and_continue_link(
         response = student_client.get(reverse("quizzes:dashboard"))
     text = response.text
     assert "1 of 3 lessons completed (33%)" in text
-    assert "Continue where you left off" in text and lessons[1].get_absolute_url() in text
+    assert "Continue where you left off" in text
+    assert lessons[1].get_absolute_url() in text
     assert "100.00%" in text
     assert "Course grade: 33.33%" in text
     assert "Not attempted" in text

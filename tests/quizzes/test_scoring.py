@@ -16,7 +16,8 @@ D = Decimal
 
 def specs(*flags: bool, credits: tuple[D | None, ...] | None = None) -> list[ChoiceSpec]:
     credits = credits or (None,) * len(flags)
-    return [ChoiceSpec(i, flag, credit) for i, (flag, credit) in enumerate(zip(flags, credits))]
+    pairs = zip(flags, credits, strict=True)
+    return [ChoiceSpec(i, flag, credit) for i, (flag, credit) in enumerate(pairs)]
 
 
 # Default credits -----------------------------------------------------------------------
