@@ -8,17 +8,22 @@ from functools import lru_cache
 
 import markdown
 import nh3
+from django.templatetags.static import static
 
 GLOSSARY_LINK = re.compile(r"\]\(glossary:([a-z0-9-]+)\)")
+# ![alt](static:course/img/map.svg) points at a file shipped in the static folder, so
+# lessons never hot-link a remote image (the Content-Security-Policy would block it too).
+STATIC_LINK = re.compile(r"\]\(static:([A-Za-z0-9_./-]+)\)")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "dl", "dt", "em",
-    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre",
+    "figcaption", "figure", "h2", "img", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre",
     "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
     "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
     "th": {"scope", "colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
@@ -62,6 +67,7 @@ def render_markdown(text: str, glossary_url: str = "") -> Rendered:
     """
     slugs = tuple(dict.fromkeys(GLOSSARY_LINK.findall(text)))
     source = GLOSSARY_LINK.sub(lambda m: f"]({glossary_url}#{m.group(1)})", text)
+    source = STATIC_LINK.sub(lambda m: f"]({static(m.group(1))})", source)
     md = markdown.Markdown(
         extensions=["extra", "attr_list", "toc", "sane_lists"],
         extension_configs={"toc": {"toc_depth": "2-3"}},

@@ -49,6 +49,7 @@ def lessons_with_completion(course_slug: str, user: Any) -> list[Lesson]:
         Lesson.objects.published()
         .filter(course__slug=course_slug, course__is_published=True)
         .select_related("course")
+        .prefetch_related("quizzes")
         .annotate(done=Exists(done))
         .order_by("order", "pk")
     )
@@ -117,7 +118,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResp
             "lesson": lesson,
             "rendered": render_markdown(lesson.body, glossary_url),
             "sources": lesson.sources.all(),
-            "quizzes": lesson.quizzes.filter(is_published=True),  # type: ignore[attr-defined]
+            "quizzes": [q for q in lesson.quizzes.all() if q.is_published],  # type: ignore[attr-defined]
             "previous": previous,
             "next": lessons[index + 1] if index + 1 < len(lessons) else None,
             "position": index + 1,
@@ -151,5 +152,5 @@ def glossary(request: HttpRequest, slug: str) -> HttpResponse:
 
 def timeline(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.published(), slug=slug)
-    events = TimelineEvent.objects.filter(course=course).select_related("lesson")
+    events = TimelineEvent.objects.filter(course=course).select_related("lesson__course")
     return render(request, "course/timeline.html", {"course": course, "events": events})

@@ -16,7 +16,7 @@ from course.access import enrolment_for
 from course.models import Course, Enrolment, Lesson, LessonProgress
 from course.rendering import render_markdown
 
-from . import exports, services
+from . import exports, scoring, services
 from .forms import AttemptForm, GradebookFilterForm, field_name
 from .grades import Gradebook, learner_standings
 from .models import Attempt, Quiz
@@ -24,7 +24,7 @@ from .models import Attempt, Quiz
 
 def _published_quiz(course_slug: str, slug: str) -> Quiz:
     return get_object_or_404(
-        Quiz.objects.published().select_related("course", "lesson"),
+        Quiz.objects.published().select_related("course", "lesson__course"),
         course__slug=course_slug,
         course__is_published=True,
         slug=slug,
@@ -36,7 +36,8 @@ def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
     quiz = _published_quiz(course_slug, slug)
     enrolment = enrolment_for(request.user, quiz.course)
     attempts = list(Attempt.objects.for_user(request.user).filter(quiz=quiz).order_by("number"))
-    standing = learner_standings(request.user, [quiz.course])[quiz.course.pk]
+    marks = [a.percentage for a in attempts if not a.is_open and a.percentage is not None]
+    grade = scoring.quiz_grade(quiz.grading_method, marks)
     return render(
         request,
         "quizzes/quiz_detail.html",
@@ -46,7 +47,8 @@ def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
             "enrolment": enrolment,
             "attempts": attempts,
             "open_attempt": next((a for a in attempts if a.is_open), None),
-            "standing": next((s for s in standing.quizzes if s.quiz.pk == quiz.pk), None),
+            "grade": grade,
+            "passed": grade is not None and scoring.has_passed(grade, quiz.pass_mark),
             "question_count": quiz.questions.filter(is_active=True).count(),
         },
     )

@@ -190,3 +190,35 @@ def test_glossary_and_timeline_pages_render(client):
     timeline = client.get(reverse("course:timeline", args=[course.slug]))
     assert "2024-01-16" in timeline.text
     assert "Confirmed" in timeline.text
+
+
+def test_course_page_query_count_is_flat(
+    student_client, student, enrol, django_assert_max_num_queries
+):
+    course = CourseFactory.create()
+    for index in range(1, 21):
+        lesson = LessonFactory.create(course=course, order=index)
+        make_quiz(course, lesson=lesson)
+        LessonProgressFactory.create(user=student, lesson=lesson, completed=index % 2 == 0)
+    make_quiz(course, title="Final exam")
+    enrol(student, course)
+    with django_assert_max_num_queries(8):
+        response = student_client.get(course.get_absolute_url())
+    assert "10 of 20 lessons completed (50%)" in response.text
+    assert "Final exam" in response.text
+
+
+def test_glossary_and_timeline_query_counts_are_flat(client, django_assert_max_num_queries):
+    from course.models import GlossaryTerm, TimelineEvent
+
+    course = CourseFactory.create()
+    lesson = LessonFactory.create(course=course)
+    for index in range(30):
+        GlossaryTerm.objects.create(course=course, slug=f"t{index}", term=f"T{index}",
+                                    definition="D.")
+        TimelineEvent.objects.create(course=course, date="2024-01-16", title=f"E{index}",
+                                     text="Text.", lesson=lesson)
+    with django_assert_max_num_queries(3):
+        client.get(reverse("course:glossary", args=[course.slug]))
+    with django_assert_max_num_queries(3):
+        client.get(reverse("course:timeline", args=[course.slug]))

@@ -232,3 +232,31 @@ def test_dashboard_shows_progress_grades_and_continue_link(
     assert "100.00%" in text
     assert "Course grade: 33.33%" in text
     assert "Not attempted" in text
+
+
+def test_quiz_detail_and_result_query_counts_are_flat(
+    student_client, student, enrol, django_assert_max_num_queries
+):
+    quiz = make_quiz(n_questions=30, lesson=LessonFactory.create())
+    enrol(student, quiz.course)
+    for _ in range(3):
+        attempt = start(student_client, quiz)
+        submit(student_client, attempt, right_answers(attempt))
+    with django_assert_max_num_queries(8):
+        assert student_client.get(quiz.get_absolute_url()).status_code == 200
+    with django_assert_max_num_queries(8):
+        response = student_client.get(reverse("quizzes:result", args=[attempt.pk]))
+    assert "100.00% — Passed" in response.text
+
+
+def test_submit_query_count_does_not_grow_with_questions(
+    student_client, student, enrol, django_assert_max_num_queries
+):
+    quiz = make_quiz(n_questions=40, lesson=LessonFactory.create())
+    enrol(student, quiz.course)
+    attempt = start(student_client, quiz)
+    data = right_answers(attempt)
+    with django_assert_max_num_queries(12):
+        submit(student_client, attempt, data)
+    attempt.refresh_from_db()
+    assert attempt.percentage == 100
