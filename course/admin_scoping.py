@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -31,7 +32,14 @@ class InstructorScopedMixin:
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         related = db_field.related_model
-        if related is Course:
+        if db_field.name == "user" and related is get_user_model():
+            # Learners of the courses this instructor teaches, not every account.
+            kwargs["queryset"] = self.scope(
+                request,
+                related.objects.filter(enrolments__isnull=False).order_by("username"),
+                "enrolments__course",
+            )
+        elif related is Course:
             kwargs["queryset"] = self.scope(request, Course.objects.all(), "")
         elif related is Lesson:
             kwargs["queryset"] = self.scope(

@@ -11,8 +11,18 @@ from django.utils.translation import gettext_lazy as _
 
 from course.admin_scoping import InstructorScopedMixin, ScopedInline
 
-from . import scoring
-from .models import Attempt, AttemptQuestion, Choice, Question, Quiz, Response
+from . import scoring, services
+from .models import (
+    Attempt,
+    AttemptQuestion,
+    Choice,
+    Question,
+    Quiz,
+    QuizOverride,
+    RegradeChange,
+    RegradeRun,
+    Response,
+)
 
 
 def _spec(form: forms.ModelForm) -> scoring.ChoiceSpec:  # type: ignore[type-arg]
@@ -63,12 +73,22 @@ class QuestionInline(ScopedInline):
         return format_html('<a href="{}">{}</a>', url, _("Edit choices"))
 
 
+class QuizOverrideInline(ScopedInline):
+    model = QuizOverride
+    extra = 0
+    fields = ["user", "extra_attempts", "time_limit_minutes", "closes_at"]
+    verbose_name_plural = _("Learner overrides (extra attempts, more time, later close)")
+
+
 class QuizAdminForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Quiz
         fields = [
-            "course", "lesson", "slug", "title", "description", "order", "pass_mark",
-            "weight", "grading_method", "is_published", "last_verified",
+            "course", "lesson", "slug", "title", "description", "order", "is_published",
+            "last_verified", "pass_mark", "weight", "grading_method", "attempts_allowed",
+            "attempt_delay_minutes", "time_limit_minutes", "opens_at", "closes_at",
+            "questions_per_attempt", "shuffle_questions", "shuffle_choices", "review_score",
+            "review_answers", "review_feedback", "requires_checkpoints_passed",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -108,7 +128,50 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
     search_fields = ["title", "slug"]
     list_select_related = ["course", "lesson"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [QuestionInline]
+    inlines = [QuestionInline, QuizOverrideInline]
+    actions = ["regrade_dry_run", "regrade"]
+    fieldsets = [
+        (None, {"fields": ["course", "lesson", "slug", "title", "description", "order",
+                           "is_published", "last_verified"]}),
+        (_("Grading"), {"fields": ["pass_mark", "weight", "grading_method"]}),
+        (_("Timing and attempts"), {"fields": ["opens_at", "closes_at", "time_limit_minutes",
+                                               "attempts_allowed", "attempt_delay_minutes",
+                                               "requires_checkpoints_passed"]}),
+        (_("Questions"), {"fields": ["questions_per_attempt", "shuffle_questions",
+                                     "shuffle_choices"]}),
+        (_("Review options"), {
+            "fields": ["review_score", "review_answers", "review_feedback"],
+            "description": _("“Only after the quiz closes” never shows anything when the "
+                             "quiz has no close date."),
+        }),
+    ]
+
+    @admin.action(description=_("Regrade: dry run (list score changes, change nothing)"))
+    def regrade_dry_run(self, request: Any, queryset: Any) -> None:
+        for quiz in queryset:
+            report = services.regrade_plan(quiz)
+            self._report(request, report, dry_run=True)
+
+    @admin.action(description=_("Regrade against the current answer key (audited)"))
+    def regrade(self, request: Any, queryset: Any) -> None:
+        for quiz in queryset:
+            report = services.attempt_regrade(
+                quiz=quiz, actor=request.user, actor_label=request.user.get_username()
+            )
+            self._report(request, report, dry_run=False)
+
+    def _report(self, request: Any, report: services.RegradeReport, *, dry_run: bool) -> None:
+        verb = _("would change") if dry_run else _("changed")
+        lines = [
+            f"{row.attempt.user.get_username()} #{row.attempt.number}: "
+            f"{scoring.display(row.old)}% → {scoring.display(row.new)}%"
+            for row in report.rows
+        ]
+        summary = _("%(quiz)s: %(checked)s finished attempts checked, %(n)s %(verb)s.") % {
+            "quiz": report.quiz.title, "checked": report.checked, "n": len(report.rows),
+            "verb": verb,
+        }
+        self.message_user(request, " ".join([summary, *lines]))
 
 
 @admin.register(Question)
@@ -167,3 +230,33 @@ class AttemptAdmin(ReadOnlyAdmin):
     search_fields = ["user__username", "user__email", "quiz__title"]
     list_select_related = ["user", "quiz"]
     inlines = [AttemptQuestionInline, ResponseInline]
+
+
+@admin.register(QuizOverride)
+class QuizOverrideAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    course_path = "quiz__course"
+    list_display = ["user", "quiz", "extra_attempts", "time_limit_minutes", "closes_at"]
+    list_filter = ["quiz__course", "quiz"]
+    search_fields = ["user__username", "user__email", "quiz__title"]
+    list_select_related = ["user", "quiz"]
+
+    def save_model(self, request: Any, obj: QuizOverride, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class RegradeChangeInline(AttemptQuestionInline):
+    model = RegradeChange  # type: ignore[assignment]
+    fields = ["attempt", "old_percentage", "new_percentage", "questions"]
+    readonly_fields = ["attempt", "old_percentage", "new_percentage", "questions"]
+
+
+@admin.register(RegradeRun)
+class RegradeRunAdmin(ReadOnlyAdmin):
+    course_path = "quiz__course"
+    list_display = ["quiz", "actor_label", "ran_at", "attempts_checked"]
+    list_filter = ["quiz__course", "quiz"]
+    search_fields = ["quiz__title", "actor_label"]
+    list_select_related = ["quiz"]
+    inlines = [RegradeChangeInline]

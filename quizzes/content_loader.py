@@ -23,7 +23,7 @@ from course.models import Course, GlossaryTerm, Lesson, LessonSource, TimelineEv
 from course.rendering import render_markdown
 
 from . import scoring
-from .models import Choice, GradingMethod, Question, QuestionKind, Quiz
+from .models import Choice, GradingMethod, Question, QuestionKind, Quiz, ReviewTiming
 
 
 class ContentError(Exception):
@@ -162,6 +162,13 @@ def parse(root: Path) -> Plan:
             problems.append(f"{path}: lesson '{quiz['lesson']}' does not exist")
         if quiz.get("grading_method", "highest") not in GradingMethod.values:
             problems.append(f"{path}: grading_method must be one of {GradingMethod.values}")
+        for option in ("review_score", "review_answers", "review_feedback"):
+            if quiz.get(option, "immediately") not in ReviewTiming.values:
+                problems.append(f"{path}: {option} must be one of {ReviewTiming.values}")
+        for number in ("attempts_allowed", "time_limit_minutes", "questions_per_attempt"):
+            value = quiz.get(number)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                problems.append(f"{path}: {number} must be a whole number of at least 1")
         keys = Counter(q.get("key") for q in quiz["questions"])
         for key, count in keys.items():
             if count > 1:
@@ -315,6 +322,16 @@ def _load_quiz(
         "grading_method": item.get("grading_method", GradingMethod.HIGHEST),
         "is_published": bool(item.get("is_published", True)),
         "last_verified": item.get("last_verified"),
+        "attempts_allowed": item.get("attempts_allowed"),
+        "attempt_delay_minutes": int(item.get("attempt_delay_minutes", 0)),
+        "time_limit_minutes": item.get("time_limit_minutes"),
+        "questions_per_attempt": item.get("questions_per_attempt"),
+        "shuffle_questions": bool(item.get("shuffle_questions", False)),
+        "shuffle_choices": bool(item.get("shuffle_choices", False)),
+        "review_score": item.get("review_score", ReviewTiming.IMMEDIATELY),
+        "review_answers": item.get("review_answers", ReviewTiming.IMMEDIATELY),
+        "review_feedback": item.get("review_feedback", ReviewTiming.IMMEDIATELY),
+        "requires_checkpoints_passed": bool(item.get("requires_checkpoints_passed", False)),
     }
     quiz = Quiz.objects.filter(course=course, slug=item["slug"]).first()
     if quiz is None:

@@ -43,6 +43,22 @@ class AttemptForm(forms.Form):
                 self.add_error(name, _("Choose only one answer to this question."))
         return cleaned
 
+    def present_answers(self) -> dict[int, list[int]]:
+        """Answers of the questions this request speaks for, an empty list meaning "cleared".
+
+        A full form names every question in hidden `present` fields; an autosave names the
+        one question it saves. Without any `present` field, every answered question counts.
+        """
+        present = set(self.data.getlist("present")) if hasattr(self.data, "getlist") else set()
+        answers = self.answers()
+        if not present:
+            return answers
+        result = {}
+        for slot in self.slots:
+            if str(slot.question_id) in present:
+                result[slot.question_id] = answers.get(slot.question_id, [])
+        return result
+
     def answers(self) -> dict[int, list[int]]:
         """Chosen choice ids by question id, for the questions the learner answered."""
         result: dict[int, list[int]] = {}

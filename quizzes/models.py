@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +21,12 @@ class GradingMethod(models.TextChoices):
     AVERAGE = "average", _("Average grade")
     FIRST = "first", _("First attempt")
     LAST = "last", _("Last attempt")
+
+
+class ReviewTiming(models.TextChoices):
+    IMMEDIATELY = "immediately", _("Immediately after the attempt")
+    AFTER_CLOSE = "after_close", _("Only after the quiz closes")
+    NEVER = "never", _("Never")
 
 
 class QuizQuerySet(models.QuerySet["Quiz"]):
@@ -71,6 +77,54 @@ class Quiz(models.Model):
         help_text=_("Learners only see published quizzes. A quiz with a broken question "
                     "cannot be published."),
     )
+    attempts_allowed = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Leave empty for unlimited attempts.")
+    )
+    attempt_delay_minutes = models.PositiveIntegerField(
+        default=0, help_text=_("Minutes a learner must wait after finishing before retaking.")
+    )
+    time_limit_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no time limit. Enforced on the server: past the deadline "
+                    "the attempt is finished with the answers saved by then."),
+    )
+    opens_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Learners cannot start before this time.")
+    )
+    closes_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Learners cannot start after this time, and open attempts end at it."),
+    )
+    questions_per_attempt = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Draw this many questions at random from the quiz's active questions "
+                    "for each attempt. Leave empty to ask them all."),
+    )
+    shuffle_questions = models.BooleanField(
+        default=False, help_text=_("Each attempt shows the questions in its own order.")
+    )
+    shuffle_choices = models.BooleanField(
+        default=False, help_text=_("Each attempt shows the choices in its own order.")
+    )
+    review_score = models.CharField(
+        max_length=12, choices=ReviewTiming.choices, default=ReviewTiming.IMMEDIATELY,
+        help_text=_("When learners see their score."),
+    )
+    review_answers = models.CharField(
+        max_length=12, choices=ReviewTiming.choices, default=ReviewTiming.IMMEDIATELY,
+        help_text=_("When learners see which answers were right."),
+    )
+    review_feedback = models.CharField(
+        max_length=12, choices=ReviewTiming.choices, default=ReviewTiming.IMMEDIATELY,
+        help_text=_("When learners see choice feedback and explanations."),
+    )
+    requires_checkpoints_passed = models.BooleanField(
+        default=False,
+        help_text=_("Learners must pass every checkpoint quiz of the course before starting."),
+    )
     last_verified = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -85,6 +139,20 @@ class Quiz(models.Model):
                 condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=100), name="quiz_pass_mark_range"
             ),
             models.CheckConstraint(condition=Q(weight__gte=0), name="quiz_weight_not_negative"),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(closes_at__gt=F("opens_at")),
+                name="quiz_closes_after_it_opens",
+            ),
+            models.CheckConstraint(
+                condition=Q(questions_per_attempt__isnull=True) | Q(questions_per_attempt__gt=0),
+                name="quiz_questions_per_attempt_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_limit_minutes__isnull=True) | Q(time_limit_minutes__gt=0),
+                name="quiz_time_limit_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -94,6 +162,48 @@ class Quiz(models.Model):
         return reverse(
             "quizzes:detail", kwargs={"course_slug": self.course.slug, "slug": self.slug}
         )
+
+
+class QuizOverride(models.Model):
+    """An accommodation for one learner: extra attempts, more time, a later close date."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_overrides"
+    )
+    extra_attempts = models.PositiveIntegerField(
+        default=0, help_text=_("Attempts on top of the quiz's limit.")
+    )
+    time_limit_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Replaces the quiz's time limit for this learner. When it is longer, the "
+                    "close date moves later by the difference, so the extra time is kept."),
+    )
+    closes_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Replaces the quiz's close date for this learner.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("learner override")
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "user"], name="override_once_per_learner"),
+            models.CheckConstraint(
+                condition=Q(time_limit_minutes__isnull=True) | Q(time_limit_minutes__gt=0),
+                name="override_time_limit_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.quiz}"
 
 
 class QuestionKind(models.TextChoices):
@@ -208,6 +318,13 @@ class Attempt(models.Model):
     number = models.PositiveIntegerField(help_text=_("1 for the learner's first attempt."))
     state = models.CharField(max_length=10, choices=AttemptState.choices, default=AttemptState.OPEN)
     started_at = models.DateTimeField()
+    deadline = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("No answer is accepted after this; the attempt is then finished with the "
+                    "answers saved by then."),
+    )
+    seed = models.BigIntegerField(default=0, help_text=_("Seeds this attempt's shuffles."))
     finished_at = models.DateTimeField(null=True, blank=True)
     points_earned = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     points_possible = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
@@ -243,7 +360,10 @@ class Attempt(models.Model):
                 name="attempt_percentage_range",
             ),
         ]
-        indexes = [models.Index(fields=["quiz", "state"], name="attempt_quiz_state_idx")]
+        indexes = [
+            models.Index(fields=["quiz", "state"], name="attempt_quiz_state_idx"),
+            models.Index(fields=["state", "deadline"], name="attempt_overdue_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} – {self.quiz} #{self.number}"
@@ -310,3 +430,43 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt} – {self.question_id}"
+
+
+class RegradeRun(models.Model):
+    """One real regrade of a quiz: who ran it, when, and (through `changes`) what moved."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="regrades")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(
+        max_length=150, help_text=_("Who ran it, kept even if the account is deleted.")
+    )
+    ran_at = models.DateTimeField()
+    attempts_checked = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"{self.quiz} regraded by {self.actor_label} at {self.ran_at:%Y-%m-%d %H:%M}"
+
+
+class RegradeChange(models.Model):
+    run = models.ForeignKey(RegradeRun, on_delete=models.CASCADE, related_name="changes")
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="regrades")
+    old_percentage = models.DecimalField(max_digits=12, decimal_places=8)
+    new_percentage = models.DecimalField(max_digits=12, decimal_places=8)
+    questions = models.JSONField(
+        default=list, help_text=_("Per changed question: key, old and new fraction.")
+    )
+
+    class Meta:
+        ordering = ["run", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "attempt"], name="regrade_change_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt}: {self.old_percentage} → {self.new_percentage}"

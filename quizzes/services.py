@@ -1,11 +1,15 @@
-"""Writes of the quiz flow: starting, answering and finishing attempts.
+"""Writes of the quiz flow: starting, answering, finishing and regrading attempts.
 
 Each function keeps one invariant, stated in its docstring, and runs in one transaction.
+Functions take `now` so that tests (and the sweeper) control the clock; views pass none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +19,19 @@ from django.utils import timezone
 
 from course.models import LessonProgress
 
-from . import scoring
-from .models import Attempt, AttemptQuestion, AttemptState, Question, Quiz, Response
+from . import rules, scoring
+from .models import (
+    Attempt,
+    AttemptQuestion,
+    AttemptState,
+    Question,
+    QuestionKind,
+    Quiz,
+    QuizOverride,
+    RegradeChange,
+    RegradeRun,
+    Response,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -26,16 +41,27 @@ class AttemptAlreadyFinished(Exception):
     """The attempt was finished before this request; nothing was changed."""
 
 
-def question_snapshot(question: Question) -> dict[str, Any]:
+class AttemptOverdue(Exception):
+    """The attempt's deadline has passed: no answer is accepted any more."""
+
+
+class AttemptNotAllowed(Exception):
+    """The learner may not start an attempt now; the message says why."""
+
+
+def question_snapshot(question: Question, rng: random.Random | None = None) -> dict[str, Any]:
     """Freeze what a learner is shown, and the key it is scored against, for one question.
 
-    Uses `question.choices.all()`, so prefetch choices to keep this query-free.
+    Uses `question.choices.all()`, so prefetch choices to keep this query-free. With `rng`
+    the choices are shuffled (true/false keeps its natural order).
     """
     choices = list(question.choices.all())
     credits = scoring.effective_credits(
         question.kind,
         [scoring.ChoiceSpec(c.pk, c.is_correct, c.credit) for c in choices],
     )
+    if rng is not None and question.kind != QuestionKind.TRUE_FALSE:
+        rng.shuffle(choices)
     return {
         "key": question.key,
         "kind": question.kind,
@@ -46,12 +72,7 @@ def question_snapshot(question: Question) -> dict[str, Any]:
         "lesson_id": question.lesson_id,
         "section_anchor": question.section_anchor,
         "choices": [
-            {
-                "id": c.pk,
-                "text": c.text,
-                "credit": str(credits[c.pk]),
-                "feedback": c.feedback,
-            }
+            {"id": c.pk, "text": c.text, "credit": str(credits[c.pk]), "feedback": c.feedback}
             for c in choices
         ],
     }
@@ -64,34 +85,86 @@ def slot_fraction(snapshot: Mapping[str, Any], selected: Sequence[int]) -> Decim
     )
 
 
-@transaction.atomic
-def attempt_start(*, user: User, quiz: Quiz) -> Attempt:
-    """Start an attempt, or return the learner's open one: never two open at once.
+def override_for(user: User, quiz: Quiz) -> QuizOverride | None:
+    return QuizOverride.objects.filter(user=user, quiz=quiz).first()
 
-    The attempt pins its questions, their order and each question's text, choices and
-    credits as they are now, so later edits change neither what it shows nor its score.
-    """
-    open_attempt = Attempt.objects.filter(user=user, quiz=quiz, state=AttemptState.OPEN).first()
-    if open_attempt is not None:
-        return open_attempt
-    number = (
-        Attempt.objects.filter(user=user, quiz=quiz).aggregate(n=Max("number"))["n"] or 0
-    ) + 1
+
+def missing_checkpoints(user: User, quiz: Quiz) -> list[Quiz]:
+    """The course's checkpoint quizzes the learner has not passed, when `quiz` needs them."""
+    if not quiz.requires_checkpoints_passed:
+        return []
+    checkpoints = list(
+        Quiz.objects.published().filter(course_id=quiz.course_id, lesson__isnull=False)
+        .exclude(pk=quiz.pk).order_by("order", "pk")
+    )
+    marks: dict[int, list[Decimal]] = {}
+    for quiz_id, percentage in (
+        Attempt.objects.filter(user=user, quiz__in=checkpoints, state=AttemptState.FINISHED)
+        .order_by("number").values_list("quiz_id", "percentage")
+    ):
+        if percentage is not None:
+            marks.setdefault(quiz_id, []).append(percentage)
+    missing = []
+    for checkpoint in checkpoints:
+        grade = scoring.quiz_grade(checkpoint.grading_method, marks.get(checkpoint.pk, []))
+        if grade is None or not scoring.has_passed(grade, checkpoint.pass_mark):
+            missing.append(checkpoint)
+    return missing
+
+
+def _pick_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
     questions = list(
         quiz.questions.filter(is_active=True).order_by("order", "pk").prefetch_related("choices")
     )
+    if quiz.questions_per_attempt and quiz.questions_per_attempt < len(questions):
+        chosen = set(q.pk for q in rng.sample(questions, quiz.questions_per_attempt))
+        questions = [q for q in questions if q.pk in chosen]
+    if quiz.shuffle_questions:
+        rng.shuffle(questions)
+    return questions
+
+
+@transaction.atomic
+def attempt_start(*, user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
+    """Start an attempt, or return the learner's open one: never two open at once.
+
+    Refuses (AttemptNotAllowed) outside the quiz's dates, past the attempt limit, before
+    the delay between attempts has passed, or before required checkpoints are passed.
+    The attempt pins its questions, their order, each question's text, choices, choice
+    order and credits as they are now, and a deadline (the earlier of start + time limit
+    and the close date, after the learner's override).
+    """
+    now = now or timezone.now()
+    open_attempt = Attempt.objects.filter(user=user, quiz=quiz, state=AttemptState.OPEN).first()
+    if open_attempt is not None:
+        return open_attempt
+    allowance = rules.allowance(quiz, override_for(user, quiz))
+    previous = list(Attempt.objects.filter(user=user, quiz=quiz))
+    refusal = rules.start_refusal(
+        quiz, allowance, previous, now, missing_checkpoints(user, quiz)
+    )
+    if refusal:
+        raise AttemptNotAllowed(refusal)
+    number = (
+        Attempt.objects.filter(user=user, quiz=quiz).aggregate(n=Max("number"))["n"] or 0
+    ) + 1
+    seed = random.SystemRandom().randrange(2**62)
+    rng = random.Random(seed)
+    questions = _pick_questions(quiz, rng)
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
-                user=user, quiz=quiz, number=number, started_at=timezone.now()
+                user=user, quiz=quiz, number=number, started_at=now, seed=seed,
+                deadline=rules.deadline(now, allowance),
             )
     except IntegrityError:
         # Another request (a second tab, a double click) started one first: resume it.
         return Attempt.objects.get(user=user, quiz=quiz, state=AttemptState.OPEN)
+    choice_rng = rng if quiz.shuffle_choices else None
     AttemptQuestion.objects.bulk_create(
         AttemptQuestion(
             attempt=attempt, question=question, position=position,
-            snapshot=question_snapshot(question),
+            snapshot=question_snapshot(question, choice_rng),
         )
         for position, question in enumerate(questions, start=1)
     )
@@ -99,51 +172,87 @@ def attempt_start(*, user: User, quiz: Quiz) -> Attempt:
 
 
 @transaction.atomic
-def attempt_submit(
+def attempt_save(
     *,
     attempt: Attempt,
-    slots: Sequence[AttemptQuestion],
     answers: Mapping[int, Sequence[int]],
-) -> Attempt:
-    """Store the answers, score the attempt and finish it, exactly once.
+    now: datetime | None = None,
+) -> datetime:
+    """Store answers (question id → chosen choice ids) of an open attempt, before its deadline.
 
-    `answers` maps question ids to chosen choice ids, already validated against the
-    slots. Finishing is a compare-and-set on the attempt's state: when another request
-    finished it first, this raises AttemptAlreadyFinished and changes nothing.
-    Passing a lesson's checkpoint quiz completes that lesson.
+    An empty list clears the answer. Answers arriving after the deadline or after the
+    attempt finished are refused with AttemptOverdue / AttemptAlreadyFinished and change
+    nothing. Locks the attempt row, so a save never interleaves with a finish.
     """
-    now = timezone.now()
+    now = now or timezone.now()
+    locked = Attempt.objects.select_for_update().filter(pk=attempt.pk).values_list(
+        "state", "deadline"
+    ).first()
+    if locked is None or locked[0] != AttemptState.OPEN:
+        raise AttemptAlreadyFinished
+    if locked[1] is not None and now >= locked[1]:
+        raise AttemptOverdue
+    if answers:
+        Response.objects.bulk_create(
+            [
+                Response(attempt=attempt, question_id=qid, selected=sorted(selected),
+                         answered_at=now)
+                for qid, selected in answers.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["attempt", "question"],
+            update_fields=["selected", "answered_at"],
+        )
+    return now
+
+
+@dataclass(frozen=True)
+class Outcome:
+    attempt: Attempt
+    late: bool = False
+
+
+def _finish(
+    attempt: Attempt,
+    slots: Sequence[AttemptQuestion],
+    now: datetime,
+    answers: Mapping[int, Sequence[int]] | None = None,
+) -> Attempt:
+    """Score the saved responses (with `answers` replacing theirs) and finish, exactly once.
+
+    The attempt row is locked first (PostgreSQL; SQLite's IMMEDIATE transactions already
+    serialise writers), so no autosave interleaves; finishing itself is a compare-and-set
+    on the state, so a second finish raises AttemptAlreadyFinished and writes nothing.
+    """
+    Attempt.objects.select_for_update().filter(pk=attempt.pk).values_list("pk").first()
     saved = {r.question_id: list(r.selected) for r in attempt.responses.all()}
+    saved.update({qid: list(selected) for qid, selected in (answers or {}).items()})
     responses = []
     items = []
     for slot in slots:
-        selected = sorted(answers.get(slot.question_id, saved.get(slot.question_id, [])))
+        selected = sorted(saved.get(slot.question_id, []))
         fraction = slot_fraction(slot.snapshot, selected)
         items.append((fraction, Decimal(slot.snapshot["points"])))
         responses.append(
-            Response(
-                attempt=attempt, question_id=slot.question_id, selected=selected,
-                fraction=fraction, answered_at=now,
-            )
+            Response(attempt=attempt, question_id=slot.question_id, selected=selected,
+                     fraction=fraction, answered_at=min(now, attempt.deadline or now))
         )
     score = scoring.attempt_score(items)
     quiz = attempt.quiz
     passed = scoring.has_passed(score.percentage, quiz.pass_mark)
-    finished = Attempt.objects.filter(pk=attempt.pk, state=AttemptState.OPEN).update(
-        state=AttemptState.FINISHED,
-        finished_at=now,
-        points_earned=score.points_earned,
-        points_possible=score.points_possible,
-        percentage=score.percentage,
-        passed=passed,
+    finished_at = min(now, attempt.deadline) if attempt.deadline else now
+    changed = Attempt.objects.filter(pk=attempt.pk, state=AttemptState.OPEN).update(
+        state=AttemptState.FINISHED, finished_at=finished_at,
+        points_earned=score.points_earned, points_possible=score.points_possible,
+        percentage=score.percentage, passed=passed,
     )
-    if not finished:
+    if not changed:
         raise AttemptAlreadyFinished
     Response.objects.bulk_create(
         responses,
         update_conflicts=True,
         unique_fields=["attempt", "question"],
-        update_fields=["selected", "fraction", "answered_at"],
+        update_fields=["selected", "fraction"],
     )
     if passed and quiz.lesson_id is not None:
         LessonProgress.objects.bulk_create(
@@ -155,9 +264,192 @@ def attempt_submit(
             user_id=attempt.user_id, lesson_id=quiz.lesson_id, completed_at__isnull=True
         ).update(completed_at=now)
     attempt.state = AttemptState.FINISHED
-    attempt.finished_at = now
+    attempt.finished_at = finished_at
     attempt.points_earned = score.points_earned
     attempt.points_possible = score.points_possible
     attempt.percentage = score.percentage
     attempt.passed = passed
     return attempt
+
+
+@transaction.atomic
+def attempt_submit(
+    *,
+    attempt: Attempt,
+    slots: Sequence[AttemptQuestion],
+    answers: Mapping[int, Sequence[int]],
+    now: datetime | None = None,
+) -> Outcome:
+    """Store the final answers, score the attempt and finish it, exactly once.
+
+    `answers` replaces the saved answer of each question it names. Past the deadline
+    the posted answers are ignored and the attempt is finished with the answers saved by
+    then (`late=True`). When another request finished it first, this raises
+    AttemptAlreadyFinished and changes nothing. Passing a checkpoint completes its lesson.
+    """
+    now = now or timezone.now()
+    late = rules.is_overdue(attempt, now)
+    return Outcome(_finish(attempt, slots, now, None if late else answers), late=late)
+
+
+@transaction.atomic
+def attempt_finish_overdue(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Finish an attempt whose deadline has passed, with the answers saved by then."""
+    now = now or timezone.now()
+    return _finish(attempt, list(attempt.slots.all()), now)
+
+
+def finish_overdue_attempts(*, now: datetime | None = None) -> int:
+    """Finish every open attempt past its deadline; returns how many this call finished.
+
+    Each attempt is finished in its own transaction by compare-and-set, so concurrent
+    sweepers or a learner submitting at the same moment never finish one twice.
+    """
+    now = now or timezone.now()
+    finished = 0
+    overdue = Attempt.objects.filter(state=AttemptState.OPEN, deadline__lte=now)
+    for attempt in overdue.select_related("quiz").iterator(chunk_size=200):
+        try:
+            attempt_finish_overdue(attempt=attempt, now=now)
+        except AttemptAlreadyFinished:
+            continue
+        finished += 1
+    return finished
+
+
+# Regrading -------------------------------------------------------------------------------
+
+@dataclass
+class RegradeRow:
+    attempt: Attempt
+    old: Decimal
+    new: Decimal
+    questions: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class RegradeReport:
+    quiz: Quiz
+    checked: int
+    rows: list[RegradeRow]
+    run: RegradeRun | None = None
+
+
+def _current_snapshot(snapshot: dict[str, Any], question: Question) -> dict[str, Any]:
+    """The pinned snapshot with credits from the question's current answer key.
+
+    Choices keep the order the learner saw; a choice deleted since is worth 0.
+    """
+    current = list(question.choices.all())
+    credits = scoring.effective_credits(
+        question.kind, [scoring.ChoiceSpec(c.pk, c.is_correct, c.credit) for c in current]
+    )
+    return {
+        **snapshot,
+        "kind": question.kind,
+        "points": str(question.points),
+        "all_or_nothing": question.all_or_nothing,
+        "choices": [
+            {**choice, "credit": str(credits.get(int(choice["id"]), Decimal(0)))}
+            for choice in snapshot["choices"]
+        ],
+    }
+
+
+def regrade_plan(quiz: Quiz) -> RegradeReport:
+    """Recompute every finished attempt of the quiz against the current key (no writes)."""
+    questions = {q.pk: q for q in quiz.questions.prefetch_related("choices")}
+    attempts = list(
+        Attempt.objects.filter(quiz=quiz, state=AttemptState.FINISHED)
+        .select_related("user").prefetch_related("slots", "responses").order_by("pk")
+    )
+    rows = []
+    for attempt in attempts:
+        responses = {r.question_id: r for r in attempt.responses.all()}
+        items = []
+        moved = []
+        for slot in attempt.slots.all():
+            snapshot = _current_snapshot(slot.snapshot, questions[slot.question_id])
+            response = responses.get(slot.question_id)
+            fraction = slot_fraction(snapshot, list(response.selected) if response else [])
+            items.append((fraction, Decimal(snapshot["points"])))
+            old_fraction = response.fraction if response and response.fraction is not None else 0
+            if snapshot != slot.snapshot or fraction != old_fraction:
+                moved.append({"key": snapshot["key"], "old": str(old_fraction),
+                              "new": str(fraction), "slot": str(slot.pk)})
+        new = scoring.attempt_score(items).percentage
+        if moved or new != attempt.percentage:
+            rows.append(RegradeRow(attempt, attempt.percentage or Decimal(0), new, moved))
+    return RegradeReport(quiz=quiz, checked=len(attempts), rows=rows)
+
+
+@transaction.atomic
+def attempt_regrade(
+    *, quiz: Quiz, actor: User | None, actor_label: str, now: datetime | None = None
+) -> RegradeReport:
+    """Regrade the quiz's finished attempts against its current key, with an audit record.
+
+    Stores new scores and the new credits in each attempt's snapshot, and records who ran
+    it, when, and every score that moved. A second run finds nothing to change.
+    """
+    now = now or timezone.now()
+    report = regrade_plan(quiz)
+    run = RegradeRun.objects.create(
+        quiz=quiz, actor=actor, actor_label=actor_label, ran_at=now,
+        attempts_checked=report.checked,
+    )
+    questions = {q.pk: q for q in quiz.questions.prefetch_related("choices")}
+    for row in report.rows:
+        attempt = row.attempt
+        responses = {r.question_id: r for r in attempt.responses.all()}
+        items = []
+        for slot in attempt.slots.all():
+            slot.snapshot = _current_snapshot(slot.snapshot, questions[slot.question_id])
+            slot.save(update_fields=["snapshot"])
+            response = responses.get(slot.question_id)
+            selected = list(response.selected) if response else []
+            fraction = slot_fraction(slot.snapshot, selected)
+            items.append((fraction, Decimal(slot.snapshot["points"])))
+            Response.objects.update_or_create(
+                attempt=attempt, question_id=slot.question_id,
+                defaults={"fraction": fraction, "selected": selected,
+                          "answered_at": response.answered_at if response else now},
+            )
+        score = scoring.attempt_score(items)
+        Attempt.objects.filter(pk=attempt.pk).update(
+            points_earned=score.points_earned, points_possible=score.points_possible,
+            percentage=score.percentage,
+            passed=scoring.has_passed(score.percentage, quiz.pass_mark),
+        )
+        RegradeChange.objects.create(
+            run=run, attempt=attempt, old_percentage=row.old, new_percentage=row.new,
+            questions=[{k: v for k, v in q.items() if k != "slot"} for q in row.questions],
+        )
+    report.run = run
+    return report
+
+
+# Integrity check ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GradeMismatch:
+    attempt: Attempt
+    stored: Decimal | None
+    recomputed: Decimal
+
+
+def grade_mismatches(attempts: Iterable[Attempt]) -> list[GradeMismatch]:
+    """Finished attempts whose stored score differs from a recomputation of their responses."""
+    mismatches = []
+    for attempt in attempts:
+        responses = {r.question_id: r for r in attempt.responses.all()}
+        items = []
+        for slot in attempt.slots.all():
+            response = responses.get(slot.question_id)
+            fraction = slot_fraction(slot.snapshot, list(response.selected) if response else [])
+            items.append((fraction, Decimal(slot.snapshot["points"])))
+        recomputed = scoring.attempt_score(items).percentage
+        if recomputed != attempt.percentage:
+            mismatches.append(GradeMismatch(attempt, attempt.percentage, recomputed))
+    return mismatches
+

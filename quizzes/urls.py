@@ -13,6 +13,7 @@ urlpatterns = [
         name="start",
     ),
     path("attempts/<int:pk>/", views.attempt_take, name="take"),
+    path("attempts/<int:pk>/save/", views.attempt_save, name="save"),
     path("attempts/<int:pk>/submit/", views.attempt_submit, name="submit"),
     path("attempts/<int:pk>/result/", views.attempt_result, name="result"),
     path("courses/<slug:course_slug>/gradebook/", views.gradebook, name="gradebook"),

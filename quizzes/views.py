@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +23,7 @@ from course.access import enrolment_for
 from course.models import Course, Enrolment, Lesson, LessonProgress
 from course.rendering import render_markdown
 
-from . import exports, scoring, services
+from . import exports, rules, scoring, services
 from .forms import AttemptForm, GradebookFilterForm, field_name
 from .grades import Gradebook, learner_standings
 from .models import Attempt, Quiz
@@ -34,8 +41,11 @@ def _published_quiz(course_slug: str, slug: str) -> Quiz:
 @login_required
 def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     quiz = _published_quiz(course_slug, slug)
-    enrolment = enrolment_for(request.user, quiz.course)
-    attempts = list(Attempt.objects.for_user(request.user).filter(quiz=quiz).order_by("number"))
+    user: Any = request.user
+    now = timezone.now()
+    attempts = list(Attempt.objects.for_user(user).filter(quiz=quiz).order_by("number"))
+    allowance = rules.allowance(quiz, services.override_for(user, quiz))
+    missing = services.missing_checkpoints(user, quiz)
     marks = [a.percentage for a in attempts if not a.is_open and a.percentage is not None]
     grade = scoring.quiz_grade(quiz.grading_method, marks)
     return render(
@@ -44,12 +54,17 @@ def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
         {
             "quiz": quiz,
             "course": quiz.course,
-            "enrolment": enrolment,
+            "enrolment": enrolment_for(user, quiz.course),
             "attempts": attempts,
             "open_attempt": next((a for a in attempts if a.is_open), None),
+            "allowance": allowance,
+            "refusal": rules.start_refusal(quiz, allowance, attempts, now, missing),
+            "missing": missing,
+            "review": rules.review(quiz, allowance, now),
             "grade": grade,
             "passed": grade is not None and scoring.has_passed(grade, quiz.pass_mark),
-            "question_count": quiz.questions.filter(is_active=True).count(),
+            "question_count": quiz.questions_per_attempt
+            or quiz.questions.filter(is_active=True).count(),
         },
     )
 
@@ -61,7 +76,11 @@ def quiz_start(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
     if enrolment_for(request.user, quiz.course) is None:
         messages.error(request, _("Enrol in the course before taking its quizzes."))
         return redirect(quiz.course)
-    attempt = services.attempt_start(user=request.user, quiz=quiz)  # type: ignore[arg-type]
+    try:
+        attempt = services.attempt_start(user=request.user, quiz=quiz)  # type: ignore[arg-type]
+    except services.AttemptNotAllowed as refusal:
+        messages.error(request, str(refusal))
+        return redirect(quiz)
     return redirect("quizzes:take", pk=attempt.pk)
 
 
@@ -73,11 +92,24 @@ def _learner_attempt(request: HttpRequest, pk: int) -> Attempt:
     )
 
 
+def _finish_if_overdue(request: HttpRequest, attempt: Attempt) -> bool:
+    """Finish an open attempt past its deadline; True when it is (now) finished."""
+    if not attempt.is_open:
+        return True
+    if not rules.is_overdue(attempt, timezone.now()):
+        return False
+    with contextlib.suppress(services.AttemptAlreadyFinished):
+        services.attempt_finish_overdue(attempt=attempt)
+    messages.warning(
+        request, _("Time is up. Your attempt was submitted with the answers saved by then.")
+    )
+    return True
+
+
 @login_required
 def attempt_take(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = _learner_attempt(request, pk)
-    if not attempt.is_open:
-        messages.info(request, _("This attempt is finished. Here is its result."))
+    if _finish_if_overdue(request, attempt):
         return redirect("quizzes:result", pk=attempt.pk)
     slots = list(attempt.slots.all())
     saved = {r.question_id: [str(i) for i in r.selected] for r in attempt.responses.all()}
@@ -97,13 +129,42 @@ def _render_take(
         }
         for slot in form.slots
     ]
+    remaining = None
+    if attempt.deadline is not None:
+        remaining = max(0, int((attempt.deadline - timezone.now()).total_seconds()))
     return render(
         request,
         "quizzes/attempt_take.html",
         {"attempt": attempt, "quiz": attempt.quiz, "course": attempt.quiz.course,
-         "form": form, "questions": questions},
+         "form": form, "questions": questions, "remaining": remaining},
         status=status,
     )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_POST
+def attempt_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """Autosave: store the answers of the questions named in `present`, keep the attempt open."""
+    attempt = _learner_attempt(request, pk)
+    slots = list(attempt.slots.all())
+    form = AttemptForm(request.POST, slots=slots)
+    if not form.is_valid():
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        return JsonResponse({"ok": False, "message": _("Not a valid answer."),
+                             "errors": errors}, status=400)
+    try:
+        saved_at = services.attempt_save(attempt=attempt, answers=form.present_answers())
+    except services.AttemptAlreadyFinished:
+        return JsonResponse({"ok": False, "message": _("This attempt is already finished.")},
+                            status=409)
+    except services.AttemptOverdue:
+        return JsonResponse({"ok": False, "message": _("Time is up: answers are no longer "
+                                                       "accepted.")}, status=409)
+    return JsonResponse({"ok": True, "saved_at": saved_at.isoformat()})
 
 
 @login_required
@@ -122,22 +183,41 @@ def attempt_submit(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("Some answers were not valid choices for their question. Check them.")
         )
         return _render_take(request, attempt, form, status=400)
+    if request.POST.get("action") == "save":
+        try:
+            services.attempt_save(attempt=attempt, answers=form.present_answers())
+        except (services.AttemptAlreadyFinished, services.AttemptOverdue):
+            _finish_if_overdue(request, attempt)
+            return redirect("quizzes:result", pk=attempt.pk)
+        messages.success(request, _("Your answers are saved. You can come back to them later."))
+        return redirect("quizzes:take", pk=attempt.pk)
     try:
-        services.attempt_submit(attempt=attempt, slots=slots, answers=form.answers())
+        outcome = services.attempt_submit(
+            attempt=attempt, slots=slots, answers=form.present_answers()
+        )
     except services.AttemptAlreadyFinished:
         messages.warning(
             request, _("This attempt was already submitted. Nothing was changed.")
         )
+    else:
+        if outcome.late:
+            messages.warning(request, _("Time was up: your attempt was submitted with the "
+                                        "answers saved before the deadline."))
     return redirect("quizzes:result", pk=attempt.pk)
 
 
 @login_required
 def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = _learner_attempt(request, pk)
-    if attempt.is_open:
+    if not _finish_if_overdue(request, attempt):
         return redirect("quizzes:take", pk=attempt.pk)
-    course = attempt.quiz.course
-    lessons = {lesson.pk: lesson for lesson in Lesson.objects.filter(course=course)}
+    quiz = attempt.quiz
+    course = quiz.course
+    user: Any = request.user
+    allowance = rules.allowance(quiz, services.override_for(user, quiz))
+    review = rules.review(quiz, allowance, timezone.now())
+    course_lessons = Lesson.objects.filter(course=course).select_related("course")
+    lessons = {lesson.pk: lesson for lesson in course_lessons}
     responses = {r.question_id: r for r in attempt.responses.all()}
     items = []
     for slot in attempt.slots.all():
@@ -146,9 +226,10 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
         chosen = set(response.selected) if response else set()
         choices = [
             {
-                **choice,
+                "text": choice["text"],
+                "feedback": choice["feedback"] if review.feedback else "",
                 "chosen": choice["id"] in chosen,
-                "right": Decimal(choice["credit"]) > 0,
+                "right": review.answers and Decimal(choice["credit"]) > 0,
             }
             for choice in snapshot["choices"]
         ]
@@ -161,20 +242,23 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
         items.append(
             {
                 "slot": slot,
+                "text": snapshot["text"],
+                "explanation": snapshot["explanation"] if review.feedback else "",
                 "choices": choices,
                 "answered": bool(chosen),
-                "fraction": fraction,
                 "status": "right" if fraction >= 1 else ("partial" if fraction > 0 else "wrong"),
                 "points": Decimal(snapshot["points"]),
                 "earned": fraction * Decimal(snapshot["points"]),
                 "lesson": lesson,
+                "anchor": snapshot.get("section_anchor", ""),
                 "section_title": section_title,
             }
         )
     return render(
         request,
         "quizzes/attempt_result.html",
-        {"attempt": attempt, "quiz": attempt.quiz, "course": course, "items": items},
+        {"attempt": attempt, "quiz": quiz, "course": course, "items": items,
+         "review": review, "allowance": allowance},
     )
 
 

@@ -13,6 +13,15 @@ def markdown(text: str) -> SafeString:
 
 
 @register.filter
+def duration(seconds: object) -> str:
+    """Seconds as H:MM:SS (or M:SS under an hour), as the countdown shows them."""
+    total = max(0, int(str(seconds or 0)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
 def percent(value: object) -> str:
     """A grade as shown everywhere: two decimals, half-up, or an en dash when blank."""
     from decimal import ROUND_HALF_UP, Decimal

@@ -51,7 +51,7 @@ def test_sign_up_read_complete_take_quiz_and_see_dashboard(live_server, page, ax
     expect(questions.first).to_be_visible()
     assert questions.count() >= 6
     for index in range(questions.count()):
-        questions.nth(index).locator("input").first.check()
+        questions.nth(index).locator("input:not([type=hidden])").first.check()
     page.get_by_role("button", name="Submit answers").click()
 
     expect(page.get_by_role("heading", name="Your result")).to_be_visible()

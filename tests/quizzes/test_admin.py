@@ -97,8 +97,12 @@ def quiz_form(quiz, **overrides):
         "course": quiz.course_id, "lesson": "", "slug": quiz.slug, "title": quiz.title,
         "description": "", "order": 0, "pass_mark": "70", "weight": "1",
         "grading_method": "highest", "last_verified": "",
+        "attempt_delay_minutes": "0", "review_score": "immediately",
+        "review_answers": "immediately", "review_feedback": "immediately",
         "questions-TOTAL_FORMS": "0", "questions-INITIAL_FORMS": "0",
         "questions-MIN_NUM_FORMS": "0", "questions-MAX_NUM_FORMS": "1000",
+        "overrides-TOTAL_FORMS": "0", "overrides-INITIAL_FORMS": "0",
+        "overrides-MIN_NUM_FORMS": "0", "overrides-MAX_NUM_FORMS": "1000",
     }
     data.update(overrides)
     return data

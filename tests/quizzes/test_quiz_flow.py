@@ -256,6 +256,7 @@ def test_submit_query_count_does_not_grow_with_questions(
     enrol(student, quiz.course)
     attempt = start(student_client, quiz)
     data = right_answers(attempt)
+    # The budget is 10; inside the test's transaction, atomic() adds a savepoint pair.
     with django_assert_max_num_queries(12):
         submit(student_client, attempt, data)
     attempt.refresh_from_db()
