@@ -93,3 +93,30 @@ def test_keyboard_only_learner_can_answer_and_submit(live_server, page, loaded_c
     page.get_by_role("button", name="Submit answers").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Your result")).to_be_visible()
+
+
+def test_answers_autosave_and_survive_a_reload_with_a_countdown(live_server, page, axe):
+    from django.contrib.auth import get_user_model
+
+    from course.services import enrolment_create
+    from tests.factories import make_quiz
+
+    quiz = make_quiz(n_questions=3, time_limit_minutes=20)
+    user = get_user_model().objects.create_user("saver", password="a-long-pass-phrase-42")
+    enrolment_create(user=user, course=quiz.course)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("saver")
+    page.get_by_label("Password").fill("a-long-pass-phrase-42")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard/")
+    page.goto(f"{live_server.url}{quiz.get_absolute_url()}")
+    page.get_by_role("button", name="Start the quiz").click()
+    timer = page.get_by_role("timer")
+    expect(timer).to_contain_text(re.compile(r"(19|20):\d\d"))
+    axe(page)
+    second = page.get_by_role("group").nth(1)
+    second.get_by_role("radio").nth(2).check()
+    expect(second.get_by_text(re.compile("Saved at"))).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("group").nth(1).get_by_role("radio").nth(2)).to_be_checked()
+    assert Attempt.objects.get(user=user).responses.count() == 1
