@@ -14,11 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 
 from course.models import Cohort, Course, Enrolment, LessonProgress
 
-from . import scoring
-from .models import Attempt, AttemptState, Quiz
+from . import rules, scoring
+from .models import Attempt, AttemptState, Quiz, QuizOverride
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class QuizStanding:
     grade: Decimal | None
     attempts: int
     passed: bool
+    visible: bool = True
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class CourseStanding:
     course: Course
     quizzes: tuple[QuizStanding, ...]
     course_grade: Decimal | None
+    course_grade_visible: bool = True
 
 
 def learner_standings(user: Any, courses: Sequence[Course]) -> dict[int, CourseStanding]:
@@ -177,16 +180,22 @@ def learner_standings(user: Any, courses: Sequence[Course]) -> dict[int, CourseS
     ):
         if percentage is not None:
             percentages[quiz_id].append(percentage)
+    overrides = {
+        o.quiz_id: o for o in QuizOverride.objects.filter(user_id=user.pk or 0, quiz__in=quizzes)
+    }
+    now = timezone.now()
     by_course: dict[int, list[QuizStanding]] = defaultdict(list)
     for quiz in quizzes:
         marks = percentages.get(quiz.pk, [])
         grade = scoring.quiz_grade(quiz.grading_method, marks)
+        allowance = rules.allowance(quiz, overrides.get(quiz.pk))
         by_course[quiz.course_id].append(
             QuizStanding(
                 quiz=quiz,
                 grade=grade,
                 attempts=len(marks),
                 passed=grade is not None and scoring.has_passed(grade, quiz.pass_mark),
+                visible=rules.review(quiz, allowance, now).score,
             )
         )
     standings = {}
@@ -198,5 +207,7 @@ def learner_standings(user: Any, courses: Sequence[Course]) -> dict[int, CourseS
             course_grade=scoring.course_grade(
                 (s.quiz.weight, s.grade) for s in items if s.quiz.weight > 0
             ),
+            # A hidden quiz score must not leak through the course grade either.
+            course_grade_visible=all(s.visible for s in items if s.grade is not None),
         )
     return standings

@@ -364,3 +364,12 @@ def test_sweeper_finishes_overdue_attempts_exactly_once(student, timed_quiz):
     assert (attempt.finished_at, attempt.percentage) == first == (
         T0 + timedelta(minutes=10), Decimal(50)
     )
+
+
+def test_dashboard_hides_a_score_the_review_options_hide(student_client, student, enrol):
+    quiz = make_quiz(review_score="never", title="Hidden quiz")
+    enrol(student, quiz.course)
+    finished_attempt(student, quiz)
+    page = student_client.get(reverse("quizzes:dashboard")).text
+    assert "Not shown yet" in page
+    assert "Course grade: 0.00%" not in page
