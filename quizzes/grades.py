@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from course.models import Cohort, Course, Enrolment, LessonProgress
@@ -36,28 +37,107 @@ class GradebookRow:
     last_activity: datetime | None
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _latest(*values: datetime | None) -> datetime | None:
     present = [v for v in values if v is not None]
     return max(present) if present else None
 
 
+NAME_ORDER = ["user__last_name", "user__first_name", "user__username", "pk"]
+FIELD_SORTS = {
+    "username": "user__username",
+    "first_name": "user__first_name",
+    "last_name": "user__last_name",
+    "email": "user__email",
+    "cohort": "cohort__name",
+}
+
+
+def _quiz_grade_expression(quiz: Quiz) -> Subquery:
+    """A learner's grade in one quiz as SQL, by the quiz's grading method (for sorting)."""
+    finished = Attempt.objects.filter(
+        user_id=OuterRef("user_id"), quiz=quiz, state=AttemptState.FINISHED
+    )
+    method = quiz.grading_method
+    if method == "average":
+        return Subquery(
+            finished.values("user_id").annotate(avg=Avg("percentage")).values("avg")[:1]
+        )
+    order = {"first": "number", "last": "-number"}.get(method, "-percentage")
+    return Subquery(finished.order_by(order).values("percentage")[:1])
+
+
 class Gradebook:
-    """Learners × graded quizzes of one course, optionally narrowed to a cohort or a search."""
+    """Learners × graded quizzes of one course, narrowed to a cohort or a search, sorted."""
+
+    SORTS = (*FIELD_SORTS, "course_grade", "lessons_completed", "last_activity")
 
     def __init__(
-        self, course: Course, *, cohort: Cohort | None = None, search: str = ""
+        self, course: Course, *, cohort: Cohort | None = None, search: str = "", sort: str = ""
     ) -> None:
         self.course = course
         self.cohort = cohort
         self.search = search.strip()
         self.quizzes: list[Quiz] = list(Quiz.objects.filter(course=course).graded())
+        self.sort = sort if self._sort_key(sort.lstrip("-")) else ""
+
+    def sort_keys(self) -> list[str]:
+        """Every column one may sort by: identity fields, quiz-<id>, and computed columns."""
+        return [*self.SORTS[:5], *(f"quiz-{q.pk}" for q in self.quizzes), *self.SORTS[5:]]
+
+    def _sort_key(self, key: str) -> bool:
+        return key in self.sort_keys()
+
+    def _ordered(self, qs: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+        if not self.sort:
+            return qs.order_by(*NAME_ORDER)
+        descending = self.sort.startswith("-")
+        key = self.sort.lstrip("-")
+        if key in FIELD_SORTS:
+            expression: Any = F(FIELD_SORTS[key])
+        elif key.startswith("quiz-"):
+            quiz = next(q for q in self.quizzes if f"quiz-{q.pk}" == key)
+            expression = _quiz_grade_expression(quiz)
+        elif key == "course_grade":
+            # Σ weight × grade; dividing by the constant Σ weights would not change the order.
+            terms = [
+                Coalesce(_quiz_grade_expression(q), Value(Decimal(0))) * Value(q.weight)
+                for q in self.quizzes
+            ]
+            expression = sum(terms[1:], terms[0]) if terms else Value(0)
+        elif key == "lessons_completed":
+            expression = Subquery(
+                LessonProgress.objects.filter(
+                    user_id=OuterRef("user_id"), lesson__course=self.course,
+                    lesson__is_published=True, completed_at__isnull=False,
+                ).values("user_id").annotate(n=Count("pk")).values("n")[:1]
+            )
+        else:
+            expression = Greatest(
+                Coalesce(Subquery(
+                    LessonProgress.objects.filter(
+                        user_id=OuterRef("user_id"), lesson__course=self.course
+                    ).order_by("-last_viewed_at").values("last_viewed_at")[:1]
+                ), Value(EPOCH)),
+                Coalesce(Subquery(
+                    Attempt.objects.filter(
+                        user_id=OuterRef("user_id"), quiz__course=self.course
+                    ).order_by("-started_at").values("started_at")[:1]
+                ), Value(EPOCH)),
+            )
+        ordered = expression.desc(nulls_last=True) if descending else expression.asc(
+            nulls_first=True
+        )
+        return qs.annotate(sort_value=expression).order_by(ordered, *NAME_ORDER)
 
     def enrolments(self) -> QuerySet[Enrolment]:
-        qs = (
-            Enrolment.objects.filter(course=self.course)
-            .select_related("user", "cohort")
-            .order_by("user__last_name", "user__first_name", "user__username", "pk")
-        )
+        """The filtered learners in the gradebook's sort order."""
+        return self._ordered(self._filtered())
+
+    def _filtered(self) -> QuerySet[Enrolment]:
+        qs = Enrolment.objects.filter(course=self.course).select_related("user", "cohort")
         if self.cohort is not None:
             qs = qs.filter(cohort=self.cohort)
         if self.search:
@@ -138,7 +218,7 @@ class Gradebook:
     def iter_rows(self, batch_size: int = 1000) -> Iterator[GradebookRow]:
         """Every row, a batch of learners at a time, so memory stays flat for exports."""
         last_pk = 0
-        base = self.enrolments().order_by("pk")
+        base = self._filtered().order_by("pk")
         while True:
             batch = list(base.filter(pk__gt=last_pk)[:batch_size])
             if not batch:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import instructor_views, views
 
 app_name = "quizzes"
 
@@ -16,10 +16,24 @@ urlpatterns = [
     path("attempts/<int:pk>/save/", views.attempt_save, name="save"),
     path("attempts/<int:pk>/submit/", views.attempt_submit, name="submit"),
     path("attempts/<int:pk>/result/", views.attempt_result, name="result"),
-    path("courses/<slug:course_slug>/gradebook/", views.gradebook, name="gradebook"),
     path(
-        "courses/<slug:course_slug>/gradebook/export.csv",
-        views.gradebook_export,
+        "courses/<slug:course_slug>/gradebook/",
+        instructor_views.gradebook,
+        name="gradebook",
+    ),
+    path(
+        "courses/<slug:course_slug>/gradebook/export/<str:kind>.<str:fmt>",
+        instructor_views.gradebook_export,
         name="gradebook_export",
+    ),
+    path(
+        "courses/<slug:course_slug>/gradebook/learners/<int:user_id>/",
+        instructor_views.learner_detail,
+        name="learner_detail",
+    ),
+    path(
+        "courses/<slug:course_slug>/gradebook/attempts/<int:pk>/",
+        instructor_views.attempt_detail,
+        name="attempt_detail",
     ),
 ]

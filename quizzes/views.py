@@ -1,18 +1,14 @@
 from __future__ import annotations
 
 import contextlib
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from course.access import enrolment_for
-from course.models import Course, Enrolment, Lesson, LessonProgress
-from course.rendering import render_markdown
+from course.models import Enrolment, Lesson, LessonProgress
 
-from . import exports, rules, scoring, services
-from .forms import AttemptForm, GradebookFilterForm, field_name
-from .grades import Gradebook, learner_standings
+from . import rules, scoring, services
+from .forms import AttemptForm, field_name
+from .grades import learner_standings
 from .models import Attempt, Quiz
+from .review import review_items
 
 
 def _published_quiz(course_slug: str, slug: str) -> Quiz:
@@ -216,44 +212,7 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     allowance = rules.allowance(quiz, services.override_for(user, quiz))
     review = rules.review(quiz, allowance, timezone.now())
-    course_lessons = Lesson.objects.filter(course=course).select_related("course")
-    lessons = {lesson.pk: lesson for lesson in course_lessons}
-    responses = {r.question_id: r for r in attempt.responses.all()}
-    items = []
-    for slot in attempt.slots.all():
-        snapshot = slot.snapshot
-        response = responses.get(slot.question_id)
-        chosen = set(response.selected) if response else set()
-        choices = [
-            {
-                "text": choice["text"],
-                "feedback": choice["feedback"] if review.feedback else "",
-                "chosen": choice["id"] in chosen,
-                "right": review.answers and Decimal(choice["credit"]) > 0,
-            }
-            for choice in snapshot["choices"]
-        ]
-        fraction = response.fraction if response and response.fraction is not None else Decimal(0)
-        lesson = lessons.get(snapshot.get("lesson_id") or 0)
-        section_title = ""
-        if lesson is not None and snapshot.get("section_anchor"):
-            sections = {s.anchor: s.title for s in render_markdown(lesson.body).sections}
-            section_title = sections.get(snapshot["section_anchor"], "")
-        items.append(
-            {
-                "slot": slot,
-                "text": snapshot["text"],
-                "explanation": snapshot["explanation"] if review.feedback else "",
-                "choices": choices,
-                "answered": bool(chosen),
-                "status": "right" if fraction >= 1 else ("partial" if fraction > 0 else "wrong"),
-                "points": Decimal(snapshot["points"]),
-                "earned": fraction * Decimal(snapshot["points"]),
-                "lesson": lesson,
-                "anchor": snapshot.get("section_anchor", ""),
-                "section_title": section_title,
-            }
-        )
+    items = review_items(attempt, review)
     return render(
         request,
         "quizzes/attempt_result.html",
@@ -313,55 +272,3 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _completed(progress: dict[int, LessonProgress], lesson: Lesson) -> bool:
     record = progress.get(lesson.pk)
     return record is not None and record.completed_at is not None
-
-
-def _taught_course(request: HttpRequest, course_slug: str) -> Course:
-    """The course if the user teaches it; a 404 otherwise, so nothing leaks."""
-    if not request.user.is_authenticated:
-        raise Http404
-    return get_object_or_404(Course.objects.taught_by(request.user), slug=course_slug)
-
-
-def _filtered_gradebook(request: HttpRequest, course: Course) -> tuple[Gradebook, Any]:
-    form = GradebookFilterForm(request.GET or None, course=course)
-    cohort = None
-    search = ""
-    if form.is_valid():
-        cohort = form.cleaned_data["cohort"]
-        search = form.cleaned_data["q"]
-    return Gradebook(course, cohort=cohort, search=search), form
-
-
-@login_required
-def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course = _taught_course(request, course_slug)
-    book, form = _filtered_gradebook(request, course)
-    page = Paginator(book.enrolments(), 100).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "quizzes/gradebook.html",
-        {
-            "course": course,
-            "gradebook": book,
-            "form": form,
-            "page": page,
-            "rows": book.rows(page.object_list),
-            "query": query.urlencode(),
-        },
-    )
-
-
-@login_required
-def gradebook_export(request: HttpRequest, course_slug: str) -> StreamingHttpResponse:
-    course = _taught_course(request, course_slug)
-    book, _form = _filtered_gradebook(request, course)
-    filename = f"{course.slug}-grades-{timezone.now():%Y%m%d}.csv"
-    response = StreamingHttpResponse(
-        exports.csv_lines(book), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-

@@ -121,7 +121,7 @@ def test_gradebook_page_and_csv_show_the_same_numbers(client, course_book):
         for cell in row[5:8]:
             if cell:
                 assert f"{cell}%" in page.text
-    download = client.get(reverse("quizzes:gradebook_export", args=[course.slug]))
+    download = client.get(reverse("quizzes:gradebook_export", args=[course.slug, "grades", "csv"]))
     assert download["Content-Type"].startswith("text/csv")
     assert "attachment" in download["Content-Disposition"]
     body = b"".join(download.streaming_content).decode()
@@ -140,7 +140,7 @@ def test_gradebook_filters_by_cohort_and_search(client, course_book):
     page = client.get(url, {"q": "chaud"}).text
     assert "carol" in page
     assert "alice" not in page
-    csv_url = reverse("quizzes:gradebook_export", args=[course.slug])
+    csv_url = reverse("quizzes:gradebook_export", args=[course.slug, "grades", "csv"])
     body = b"".join(client.get(csv_url, {"cohort": evening.pk}).streaming_content).decode()
     assert "bob" not in body
     assert "alice" in body
@@ -167,7 +167,7 @@ def test_gradebook_is_only_for_the_courses_instructors(client, course_book):
     for user in (other_teacher, learner):
         client.force_login(user)
         assert client.get(reverse("quizzes:gradebook", args=[course.slug])).status_code == 404
-        url = reverse("quizzes:gradebook_export", args=[course.slug])
+        url = reverse("quizzes:gradebook_export", args=[course.slug, "grades", "csv"])
         assert client.get(url).status_code == 404
     client.logout()
     assert client.get(reverse("quizzes:gradebook", args=[course.slug])).status_code == 302
@@ -177,3 +177,217 @@ def test_superuser_sees_every_gradebook(client, course_book):
     course, _ = course_book
     client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     assert client.get(reverse("quizzes:gradebook", args=[course.slug])).status_code == 200
+
+
+def read_xlsx(data: bytes) -> list[list[str]]:
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).active
+    assert sheet is not None
+    return [
+        [
+            "" if c.value is None
+            else f"{c.value:.2f}" if c.number_format == "0.00"
+            else str(c.value)
+            for c in row
+        ]
+        for row in sheet.iter_rows()
+    ]
+
+
+def read_ods(data: bytes) -> list[list[str]]:
+    from odf import teletype
+    from odf.opendocument import load
+    from odf.table import Table, TableCell, TableRow
+
+    document = load(io.BytesIO(data))
+    table = document.spreadsheet.getElementsByType(Table)[0]
+    rows = []
+    for row in table.getElementsByType(TableRow):
+        cells = []
+        for cell in row.getElementsByType(TableCell):
+            value = cell.getAttribute("value")
+            cells.append(f"{float(value):.2f}" if cell.getAttribute("valuetype") == "float"
+                         and "." in str(value) else teletype.extractText(cell))
+        rows.append(cells)
+    return rows
+
+
+def normalise(rows: list[list[str]]) -> list[list[str]]:
+    """Integers stay integers (lessons completed); trailing empty cells do not count."""
+    width = len(rows[0])
+    return [(row + [""] * width)[:width] for row in rows]
+
+
+def download(client, course, kind, fmt, **params) -> bytes:
+    url = reverse("quizzes:gradebook_export", args=[course.slug, kind, fmt])
+    response = client.get(url, params)
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    return b"".join(response.streaming_content)
+
+
+def test_page_csv_xlsx_and_ods_hold_the_same_numbers(client, course_book):
+    course, teacher = course_book
+    client.force_login(teacher)
+    from_csv = list(csv.reader(io.StringIO(download(client, course, "grades", "csv").decode())))
+    from_xlsx = normalise(read_xlsx(download(client, course, "grades", "xlsx")))
+    from_ods = normalise(read_ods(download(client, course, "grades", "ods")))
+    assert from_xlsx == from_csv
+    assert from_ods == from_csv
+    page = client.get(reverse("quizzes:gradebook", args=[course.slug])).text
+    for row in from_csv[1:]:
+        for cell in row[5:8]:
+            if cell:
+                assert f"{cell}%" in page
+
+
+def test_spreadsheet_grades_are_numbers_not_text(client, course_book):
+    import openpyxl
+
+    course, teacher = course_book
+    client.force_login(teacher)
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(download(client, course, "grades", "xlsx")), read_only=True
+    ).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    alice = next(r for r in rows if r[0] == "alice")
+    assert alice[5] == 80.0
+    assert isinstance(alice[7], float)
+
+
+def test_spreadsheets_defuse_formulas_too(client, course_book):
+    course, teacher = course_book
+    client.force_login(teacher)
+    rows = read_xlsx(download(client, course, "grades", "xlsx"))
+    bob = next(r for r in rows if r[0] == "bob")
+    assert bob[1].startswith("'=")
+
+
+def test_exports_honour_the_cohort_filter_in_every_format(client, course_book):
+    course, teacher = course_book
+    client.force_login(teacher)
+    evening = course.cohorts.get(name="Evening").pk
+    for fmt, reader in (("xlsx", read_xlsx), ("ods", read_ods)):
+        rows = reader(download(client, course, "grades", fmt, cohort=evening))
+        assert sorted(r[0] for r in rows[1:]) == ["alice", "carol"]
+
+
+def test_responses_export_has_a_row_per_attempt_and_question(client, enrol):
+    from quizzes.services import attempt_start, attempt_submit
+    from tests.factories import make_quiz
+
+    quiz = make_quiz(n_questions=3, title="Check")
+    teacher = UserFactory.create(is_staff=True)
+    quiz.course.instructors.add(teacher)
+    learner = UserFactory.create(username="dana")
+    enrol(learner, quiz.course)
+    attempt = attempt_start(user=learner, quiz=quiz)
+    slots = list(attempt.slots.all())
+    first = slots[0].snapshot["choices"][0]
+    attempt_submit(attempt=attempt, slots=slots, answers={slots[0].question_id: [first["id"]]})
+    client.force_login(teacher)
+    body = download(client, quiz.course, "responses", "csv").decode()
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:3] == ["Username", "Quiz", "Attempt"]
+    assert len(rows) == 1 + 3
+    assert rows[1][0] == "dana"
+    assert rows[1][8] == first["text"]
+    assert rows[1][9] == "100.00"
+    assert rows[2][9] == "0.00"
+    assert normalise(read_ods(download(client, quiz.course, "responses", "ods"))) == rows
+
+
+def test_unknown_export_is_a_clear_400(client, course_book):
+    course, teacher = course_book
+    client.force_login(teacher)
+    url = reverse("quizzes:gradebook_export", args=[course.slug, "grades", "pdf"])
+    response = client.get(url)
+    assert response.status_code == 400
+    assert b"csv, xlsx or ods" in response.content
+
+
+def test_export_command_writes_xlsx_and_ods(course_book, tmp_path):
+    for fmt in ("xlsx", "ods"):
+        target = tmp_path / f"grades.{fmt}"
+        call_command("export_grades", "strikes", format=fmt, output=str(target),
+                     stderr=io.StringIO())
+        rows = (read_xlsx if fmt == "xlsx" else read_ods)(target.read_bytes())
+        assert normalise(rows) == export_rows()
+    with pytest.raises(CommandError, match="give --output"):
+        call_command("export_grades", "strikes", format="xlsx")
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("username", ["alice", "bob", "carol"]),
+        ("-username", ["carol", "bob", "alice"]),
+        ("course_grade", ["carol", "bob", "alice"]),
+        ("-course_grade", ["alice", "bob", "carol"]),
+        ("-lessons_completed", ["alice", "bob", "carol"]),
+        ("-last_activity", ["bob", "alice", "carol"]),
+    ],
+)
+def test_gradebook_sorts_by_any_column(client, course_book, sort, expected):
+    course, teacher = course_book
+    client.force_login(teacher)
+    response = client.get(reverse("quizzes:gradebook", args=[course.slug]), {"sort": sort})
+    assert [row.username for row in response.context["rows"]] == expected
+
+
+def test_gradebook_sorts_by_a_quiz_column(client, course_book):
+    course, teacher = course_book
+    quiz = course.quizzes.get(title="Checkpoint 1")
+    client.force_login(teacher)
+    response = client.get(reverse("quizzes:gradebook", args=[course.slug]),
+                          {"sort": f"-quiz-{quiz.pk}"})
+    assert [row.username for row in response.context["rows"]] == ["alice", "bob", "carol"]
+
+
+def test_learner_drill_down_shows_attempts_and_an_override_link(client, course_book):
+    course, teacher = course_book
+    client.force_login(teacher)
+    alice = course.enrolments.get(user__username="alice").user
+    url = reverse("quizzes:learner_detail", args=[course.slug, alice.pk])
+    page = client.get(url).text
+    assert "Final exam" in page
+    assert "75.00%" in page
+    assert "Grant an extra attempt or more time" in page
+    assert reverse("admin:quizzes_quizoverride_add") in page
+    attempt = alice.quiz_attempts.first()
+    assert reverse("quizzes:attempt_detail", args=[course.slug, attempt.pk]) in page
+
+
+def test_drill_down_is_a_404_outside_the_instructors_course(client, course_book):
+    course, _teacher = course_book
+    stranger = UserFactory.create(is_staff=True)
+    CourseFactory.create().instructors.add(stranger)
+    client.force_login(stranger)
+    alice = course.enrolments.get(user__username="alice").user
+    attempt = alice.quiz_attempts.first()
+    assert client.get(reverse("quizzes:learner_detail", args=[course.slug, alice.pk])
+                      ).status_code == 404
+    assert client.get(reverse("quizzes:attempt_detail", args=[course.slug, attempt.pk])
+                      ).status_code == 404
+
+
+def test_instructor_sees_the_attempt_as_the_learner_saw_it(client, enrol):
+    from quizzes.services import attempt_start, attempt_submit
+    from tests.factories import make_quiz
+
+    quiz = make_quiz(n_questions=4, shuffle_questions=True, shuffle_choices=True,
+                     review_answers="never")
+    teacher = UserFactory.create(is_staff=True)
+    quiz.course.instructors.add(teacher)
+    learner = UserFactory.create()
+    enrol(learner, quiz.course)
+    attempt = attempt_start(user=learner, quiz=quiz)
+    slots = list(attempt.slots.all())
+    attempt_submit(attempt=attempt, slots=slots, answers={})
+    client.force_login(teacher)
+    page = client.get(reverse("quizzes:attempt_detail", args=[quiz.course.slug, attempt.pk])).text
+    positions = [page.index(s.snapshot["text"]) for s in slots]
+    assert positions == sorted(positions)
+    assert "Right answer" in page

@@ -4,22 +4,25 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from course.models import Cohort, Course
-from quizzes.exports import csv_lines
+from quizzes import exports
 from quizzes.grades import Gradebook
 
 
 class Command(BaseCommand):
     help = (
-        "Export a course's grades as CSV (UTF-8, RFC 4180), the same numbers as the "
-        "gradebook page. Writes to standard output unless --output is given."
+        "Export a course's grades (or, with --responses, every answer) as CSV, XLSX or ODS: "
+        "the same numbers as the gradebook page. CSV goes to standard output unless "
+        "--output is given; XLSX and ODS need --output."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("course_slug", help="Slug of the course.")
         parser.add_argument("--cohort", help="Only learners in this cohort (by name).")
-        parser.add_argument("--format", choices=["csv"], default="csv",
-                            help="File format (csv).")
+        parser.add_argument("--format", choices=sorted(exports.FORMATS), default="csv",
+                            help="File format (default csv).")
         parser.add_argument("--output", help="Write to this file instead of standard output.")
+        parser.add_argument("--responses", action="store_true",
+                            help="One row per attempt and question instead of per learner.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         course = Course.objects.filter(slug=options["course_slug"]).first()
@@ -34,15 +37,21 @@ class Command(BaseCommand):
                     f"No cohort '{options['cohort']}' in course '{course.slug}' "
                     f"(cohorts: {names})."
                 )
-        lines = csv_lines(Gradebook(course, cohort=cohort))
-        if options["output"]:
-            path = Path(options["output"])
-            try:
-                with path.open("w", encoding="utf-8", newline="") as handle:
-                    handle.writelines(lines)
-            except OSError as exc:
-                raise CommandError(f"Cannot write {path}: {exc.strerror}") from exc
-            self.stderr.write(f"Wrote {path}")
-        else:
-            for line in lines:
+        fmt = options["format"]
+        book = Gradebook(course, cohort=cohort)
+        table = exports.responses_table(book) if options["responses"] else exports.grades_table(
+            book
+        )
+        if not options["output"]:
+            if fmt != "csv":
+                raise CommandError(f"--format {fmt} writes a binary file: give --output PATH.")
+            for line in exports.csv_lines(table):
                 self.stdout.write(line, ending="")
+            return
+        path = Path(options["output"])
+        try:
+            with path.open("wb") as handle:
+                exports.write_file(handle, table, fmt)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {path}: {exc.strerror}") from exc
+        self.stderr.write(f"Wrote {path}")
