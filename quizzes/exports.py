@@ -12,13 +12,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import IO, Any
 
 import xlsxwriter
 
 from . import scoring
 from .grades import Gradebook, GradebookRow
-from .models import Attempt, AttemptState
+from .models import Attempt, AttemptQuestion, AttemptState, Response
 from .ods import write_ods
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -96,44 +98,63 @@ RESPONSE_HEADER = [
 ]
 
 
-def _response_rows(gradebook: Gradebook, batch_size: int = 500) -> Iterator[list[Any]]:
-    quiz_titles = {quiz.pk: quiz.title for quiz in gradebook.quizzes}
-    user_ids = gradebook.enrolments().values("user_id")
-    base = (
+def _response_rows(gradebook: Gradebook) -> Iterator[list[Any]]:
+    """One row per finished attempt × question, from three streamed queries merged by
+    attempt, so the query count and memory stay flat however many attempts there are.
+    """
+    users = gradebook.filtered().values("user_id")
+    attempts = (
         Attempt.objects.filter(
-            quiz__course=gradebook.course, state=AttemptState.FINISHED, user_id__in=user_ids
+            quiz__course=gradebook.course, state=AttemptState.FINISHED, user_id__in=users
         )
-        .select_related("user", "quiz")
         .order_by("pk")
     )
-    last = 0
-    while True:
-        batch = list(base.filter(pk__gt=last).prefetch_related("slots", "responses")[:batch_size])
-        if not batch:
-            return
-        for attempt in batch:
-            responses = {r.question_id: r for r in attempt.responses.all()}
-            for slot in attempt.slots.all():
-                snapshot = slot.snapshot
-                response = responses.get(slot.question_id)
-                chosen = set(response.selected) if response else set()
-                fraction = response.fraction if response and response.fraction is not None else 0
-                points = Decimal(snapshot["points"])
-                yield _safe([
-                    attempt.user.get_username(),
-                    quiz_titles.get(attempt.quiz_id, attempt.quiz.title),
-                    attempt.number,
-                    iso(attempt.started_at),
-                    iso(attempt.finished_at),
-                    slot.position,
-                    snapshot["key"],
-                    snapshot["text"],
-                    " | ".join(c["text"] for c in snapshot["choices"] if c["id"] in chosen),
-                    scoring.display(Decimal(fraction) * 100),
-                    scoring.display(Decimal(fraction) * points),
-                    scoring.display(points),
-                ])
-        last = batch[-1].pk
+    heads = attempts.values_list(
+        "pk", "user__username", "quiz__title", "number", "started_at", "finished_at"
+    ).iterator(chunk_size=2000)
+    slots = _grouped(
+        AttemptQuestion.objects.filter(attempt__in=attempts.values("pk"))
+        .order_by("attempt_id", "position")
+        .values_list("attempt_id", "question_id", "position", "snapshot")
+        .iterator(chunk_size=2000)
+    )
+    answers = _grouped(
+        Response.objects.filter(attempt__in=attempts.values("pk"))
+        .order_by("attempt_id")
+        .values_list("attempt_id", "question_id", "selected", "fraction")
+        .iterator(chunk_size=2000)
+    )
+    next_slots = next(slots, None)
+    next_answers = next(answers, None)
+    for attempt_id, username, quiz_title, number, started_at, finished_at in heads:
+        while next_slots is not None and next_slots[0] < attempt_id:
+            next_slots = next(slots, None)
+        while next_answers is not None and next_answers[0] < attempt_id:
+            next_answers = next(answers, None)
+        my_slots = next_slots[1] if next_slots and next_slots[0] == attempt_id else []
+        my_answers = {
+            row[1]: row for row in (
+                next_answers[1] if next_answers and next_answers[0] == attempt_id else []
+            )
+        }
+        for _attempt, question_id, position, snapshot in my_slots:
+            answer = my_answers.get(question_id)
+            chosen = set(answer[2]) if answer else set()
+            fraction = Decimal(answer[3]) if answer and answer[3] is not None else Decimal(0)
+            points = Decimal(snapshot["points"])
+            yield _safe([
+                username, quiz_title, number, iso(started_at), iso(finished_at), position,
+                snapshot["key"], snapshot["text"],
+                " | ".join(c["text"] for c in snapshot["choices"] if c["id"] in chosen),
+                scoring.display(fraction * 100),
+                scoring.display(fraction * points),
+                scoring.display(points),
+            ])
+
+
+def _grouped(rows: Iterable[Any]) -> Iterator[tuple[int, list[Any]]]:
+    for key, group in groupby(rows, key=itemgetter(0)):
+        yield key, list(group)
 
 
 def responses_table(gradebook: Gradebook) -> Table:

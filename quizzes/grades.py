@@ -7,10 +7,12 @@ number of lessons, quizzes or attempts, so the page and the files show the same 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
@@ -134,9 +136,10 @@ class Gradebook:
 
     def enrolments(self) -> QuerySet[Enrolment]:
         """The filtered learners in the gradebook's sort order."""
-        return self._ordered(self._filtered())
+        return self._ordered(self.filtered())
 
-    def _filtered(self) -> QuerySet[Enrolment]:
+    def filtered(self) -> QuerySet[Enrolment]:
+        """The learners the cohort and search select, unordered."""
         qs = Enrolment.objects.filter(course=self.course).select_related("user", "cohort")
         if self.cohort is not None:
             qs = qs.filter(cohort=self.cohort)
@@ -150,31 +153,16 @@ class Gradebook:
             )
         return qs
 
-    def rows(self, enrolments: Iterable[Enrolment]) -> list[GradebookRow]:
-        """Rows for these enrolments, in two queries whatever their number."""
-        enrolments = list(enrolments)
-        user_ids = [e.user_id for e in enrolments]
-        if not user_ids:
-            return []
-        quiz_ids = [q.pk for q in self.quizzes]
-        percentages: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
-        last_attempt: dict[int, datetime] = {}
-        attempts = (
-            Attempt.objects.filter(quiz__course=self.course, user_id__in=user_ids)
-            .order_by("number")
-            .values_list("user_id", "quiz_id", "state", "percentage", "started_at", "finished_at")
+    def _attempts(self, users: Any) -> Any:
+        return (
+            Attempt.objects.filter(quiz__course=self.course, user_id__in=users)
+            .order_by("user_id", "number")
+            .values_list(*ATTEMPT_FIELDS)
         )
-        for user_id, quiz_id, state, percentage, started_at, finished_at in attempts:
-            if state == AttemptState.FINISHED and quiz_id in quiz_ids and percentage is not None:
-                percentages[(user_id, quiz_id)].append(percentage)
-            moment = _latest(started_at, finished_at, last_attempt.get(user_id))
-            if moment is not None:
-                last_attempt[user_id] = moment
-        progress = {
-            row["user_id"]: row
-            for row in LessonProgress.objects.filter(
-                lesson__course=self.course, user_id__in=user_ids
-            )
+
+    def _progress(self, users: Any) -> Any:
+        return (
+            LessonProgress.objects.filter(lesson__course=self.course, user_id__in=users)
             .values("user_id")
             .annotate(
                 completed=Count(
@@ -183,48 +171,104 @@ class Gradebook:
                 last_viewed=Max("last_viewed_at"),
                 last_completed=Max("completed_at"),
             )
-        }
-        rows = []
-        for enrolment in enrolments:
-            user = enrolment.user
-            grades = tuple(
-                scoring.quiz_grade(quiz.grading_method, percentages.get((user.pk, quiz.pk), []))
-                for quiz in self.quizzes
-            )
-            course_grade = scoring.course_grade(
-                (quiz.weight, grade) for quiz, grade in zip(self.quizzes, grades, strict=True)
-            )
-            stats = progress.get(user.pk, {})
-            rows.append(
-                GradebookRow(
-                    user_id=user.pk,
-                    username=user.get_username(),
-                    first_name=user.first_name,
-                    last_name=user.last_name,
-                    email=user.email,
-                    cohort=enrolment.cohort.name if enrolment.cohort else "",
-                    grades=grades,
-                    course_grade=course_grade,
-                    lessons_completed=int(stats.get("completed", 0)),
-                    last_activity=_latest(
-                        stats.get("last_viewed"),
-                        stats.get("last_completed"),
-                        last_attempt.get(user.pk),
-                    ),
-                )
-            )
-        return rows
+            .order_by("user_id")
+        )
 
-    def iter_rows(self, batch_size: int = 1000) -> Iterator[GradebookRow]:
-        """Every row, a batch of learners at a time, so memory stays flat for exports."""
-        last_pk = 0
-        base = self._filtered().order_by("pk")
-        while True:
-            batch = list(base.filter(pk__gt=last_pk)[:batch_size])
-            if not batch:
-                return
-            yield from self.rows(batch)
-            last_pk = batch[-1].pk
+    def _row(
+        self, identity: Sequence[Any], attempts: Iterable[Sequence[Any]], stats: dict[str, Any]
+    ) -> GradebookRow:
+        """One learner's row from their identity, their attempts (oldest first) and progress."""
+        user_id, username, first_name, last_name, email, cohort = identity
+        percentages: dict[int, list[Decimal]] = defaultdict(list)
+        last_attempt: datetime | None = None
+        for _user, quiz_id, state, percentage, started_at, finished_at in attempts:
+            if state == AttemptState.FINISHED and percentage is not None:
+                percentages[quiz_id].append(percentage)
+            last_attempt = _latest(started_at, finished_at, last_attempt)
+        grades = tuple(
+            scoring.quiz_grade(quiz.grading_method, percentages.get(quiz.pk, []))
+            for quiz in self.quizzes
+        )
+        return GradebookRow(
+            user_id=user_id,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            cohort=cohort or "",
+            grades=grades,
+            course_grade=scoring.course_grade(
+                (quiz.weight, grade) for quiz, grade in zip(self.quizzes, grades, strict=True)
+            ),
+            lessons_completed=int(stats.get("completed", 0)),
+            last_activity=_latest(
+                stats.get("last_viewed"), stats.get("last_completed"), last_attempt
+            ),
+        )
+
+    def rows(self, enrolments: Iterable[Enrolment]) -> list[GradebookRow]:
+        """Rows for these enrolments (a page), in two queries whatever their number."""
+        enrolments = list(enrolments)
+        user_ids = [e.user_id for e in enrolments]
+        if not user_ids:
+            return []
+        attempts = {
+            user_id: list(group)
+            for user_id, group in groupby(self._attempts(user_ids), key=itemgetter(0))
+        }
+        progress = {row["user_id"]: row for row in self._progress(user_ids)}
+        return [
+            self._row(
+                (e.user_id, e.user.get_username(), e.user.first_name, e.user.last_name,
+                 e.user.email, e.cohort.name if e.cohort else ""),
+                attempts.get(e.user_id, []),
+                progress.get(e.user_id, {}),
+            )
+            for e in enrolments
+        ]
+
+    def iter_rows(self) -> Iterator[GradebookRow]:
+        """Every row, for exports: three streamed queries merged by learner, whatever the
+        number of learners, so both the query count and memory stay flat.
+        """
+        users = self.filtered().values("user_id")
+        identities = (
+            self.filtered()
+            .order_by("user_id")
+            .values_list(
+                "user_id", "user__username", "user__first_name", "user__last_name",
+                "user__email", "cohort__name",
+            )
+            .iterator(chunk_size=2000)
+        )
+        attempts = _by_user(self._attempts(users).iterator(chunk_size=5000), itemgetter(0))
+        progress = _by_user(
+            self._progress(users).iterator(chunk_size=2000), itemgetter("user_id")
+        )
+        next_attempts = next(attempts, None)
+        next_progress = next(progress, None)
+        for identity in identities:
+            user_id = identity[0]
+            while next_attempts is not None and next_attempts[0] < user_id:
+                next_attempts = next(attempts, None)
+            while next_progress is not None and next_progress[0] < user_id:
+                next_progress = next(progress, None)
+            mine: list[Any] = []
+            if next_attempts is not None and next_attempts[0] == user_id:
+                mine = next_attempts[1]
+            stats: dict[str, Any] = {}
+            if next_progress is not None and next_progress[0] == user_id:
+                stats = next_progress[1][0]
+            yield self._row(identity, mine, stats)
+
+
+ATTEMPT_FIELDS = ("user_id", "quiz_id", "state", "percentage", "started_at", "finished_at")
+
+
+def _by_user(rows: Iterable[Any], key: Callable[[Any], int]) -> Iterator[tuple[int, list[Any]]]:
+    """Group rows already ordered by learner: (user_id, that learner's rows)."""
+    for user_id, group in groupby(rows, key=key):
+        yield user_id, list(group)
 
 
 @dataclass(frozen=True)
