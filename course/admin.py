@@ -1,8 +1,19 @@
-from django.contrib import admin
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .admin_scoping import InstructorScopedMixin, ScopedInline
+from .enrolment_import import EnrolmentImportError, RowProblem, decode_csv, enrolment_import
 from .models import (
     Cohort,
     Course,
@@ -13,6 +24,32 @@ from .models import (
     LessonSource,
     TimelineEvent,
 )
+
+
+class EnrolmentUploadForm(forms.Form):
+    """A CSV of learners to enrol: at most MAX_BYTES, UTF-8; `cleaned_data["text"]` holds it."""
+
+    MAX_BYTES = 1024 * 1024
+
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "UTF-8, comma-separated, with a header row: “username” and/or “email”, and "
+            "optionally “cohort”. At most 1 MB."
+        ),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than 1 MB. Split it into smaller files."), code="too_large"
+            )
+        try:
+            self.cleaned_data["text"] = decode_csv(upload.read())
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="bad_encoding") from exc
+        return upload
 
 
 @admin.register(Course)
@@ -28,6 +65,48 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         # Only a superuser assigns instructors: an instructor cannot add colleagues.
         return [] if request.user.is_superuser else ["instructors"]
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/enrol-learners/",
+                self.admin_site.admin_view(self.enrol_learners_view),
+                name="course_course_enrol_learners",
+            ),
+            *super().get_urls(),
+        ]
+
+    def enrol_learners_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Upload a CSV of learners; all are enrolled, or none and every bad line listed."""
+        course = self.get_object(request, unquote(object_id))  # scoped to the instructor
+        if course is None:
+            raise Http404(_("No such course."))
+        if not request.user.has_perm("course.change_enrolment"):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = EnrolmentUploadForm(request.POST, request.FILES) if posted else EnrolmentUploadForm()
+        problems: list[RowProblem] = []
+        if posted and form.is_valid():
+            try:
+                report = enrolment_import(course=course, text=form.cleaned_data["text"])
+            except EnrolmentImportError as exc:
+                problems = exc.problems
+            else:
+                self.message_user(request, report.summary(), messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:course_course_change",
+                                                    args=[course.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "course": course,
+            "form": form,
+            "problems": problems,
+            "title": _("Enrol learners from CSV"),
+        }
+        status = 400 if posted else 200
+        return TemplateResponse(
+            request, "admin/course/course/enrol_learners.html", context, status=status
+        )
 
 
 class LessonSourceInline(ScopedInline):
