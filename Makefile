@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install demo clean help
+.PHONY: run test lint typecheck pytest install demo clean help bench
 
 help:
 	@echo "make run   - install, migrate SQLite, load the course, create demo accounts, serve on http://$(HOST):$(PORT)"
@@ -46,3 +46,6 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/export_scale.py --learners $(or $(LEARNERS),10000,100000)

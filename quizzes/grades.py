@@ -154,10 +154,23 @@ class Gradebook:
         return qs
 
     def _attempts(self, users: Any) -> Any:
+        """Finished attempts' scores by learner, oldest first (what the grades need)."""
+        return (
+            Attempt.objects.filter(
+                quiz__course=self.course, user_id__in=users, state=AttemptState.FINISHED,
+                percentage__isnull=False,
+            )
+            .order_by("user_id", "number")
+            .values_list("user_id", "quiz_id", "percentage")
+        )
+
+    def _activity(self, users: Any) -> Any:
+        """Each learner's latest attempt start and finish, aggregated in the database."""
         return (
             Attempt.objects.filter(quiz__course=self.course, user_id__in=users)
-            .order_by("user_id", "number")
-            .values_list(*ATTEMPT_FIELDS)
+            .values("user_id")
+            .annotate(last_started=Max("started_at"), last_finished=Max("finished_at"))
+            .order_by("user_id")
         )
 
     def _progress(self, users: Any) -> Any:
@@ -175,16 +188,19 @@ class Gradebook:
         )
 
     def _row(
-        self, identity: Sequence[Any], attempts: Iterable[Sequence[Any]], stats: dict[str, Any]
+        self,
+        identity: Sequence[Any],
+        attempts: Iterable[Sequence[Any]],
+        stats: dict[str, Any],
+        activity: dict[str, Any],
     ) -> GradebookRow:
-        """One learner's row from their identity, their attempts (oldest first) and progress."""
+        """One learner's row from their identity, finished scores (oldest first), lesson
+        progress and attempt activity.
+        """
         user_id, username, first_name, last_name, email, cohort = identity
         percentages: dict[int, list[Decimal]] = defaultdict(list)
-        last_attempt: datetime | None = None
-        for _user, quiz_id, state, percentage, started_at, finished_at in attempts:
-            if state == AttemptState.FINISHED and percentage is not None:
-                percentages[quiz_id].append(percentage)
-            last_attempt = _latest(started_at, finished_at, last_attempt)
+        for _user, quiz_id, percentage in attempts:
+            percentages[quiz_id].append(percentage)
         grades = tuple(
             scoring.quiz_grade(quiz.grading_method, percentages.get(quiz.pk, []))
             for quiz in self.quizzes
@@ -202,12 +218,13 @@ class Gradebook:
             ),
             lessons_completed=int(stats.get("completed", 0)),
             last_activity=_latest(
-                stats.get("last_viewed"), stats.get("last_completed"), last_attempt
+                stats.get("last_viewed"), stats.get("last_completed"),
+                activity.get("last_started"), activity.get("last_finished"),
             ),
         )
 
     def rows(self, enrolments: Iterable[Enrolment]) -> list[GradebookRow]:
-        """Rows for these enrolments (a page), in two queries whatever their number."""
+        """Rows for these enrolments (a page), in three queries whatever their number."""
         enrolments = list(enrolments)
         user_ids = [e.user_id for e in enrolments]
         if not user_ids:
@@ -217,18 +234,20 @@ class Gradebook:
             for user_id, group in groupby(self._attempts(user_ids), key=itemgetter(0))
         }
         progress = {row["user_id"]: row for row in self._progress(user_ids)}
+        activity = {row["user_id"]: row for row in self._activity(user_ids)}
         return [
             self._row(
                 (e.user_id, e.user.get_username(), e.user.first_name, e.user.last_name,
                  e.user.email, e.cohort.name if e.cohort else ""),
                 attempts.get(e.user_id, []),
                 progress.get(e.user_id, {}),
+                activity.get(e.user_id, {}),
             )
             for e in enrolments
         ]
 
     def iter_rows(self) -> Iterator[GradebookRow]:
-        """Every row, for exports: three streamed queries merged by learner, whatever the
+        """Every row, for exports: four streamed queries merged by learner, whatever the
         number of learners, so both the query count and memory stay flat.
         """
         users = self.filtered().values("user_id")
@@ -241,28 +260,37 @@ class Gradebook:
             )
             .iterator(chunk_size=2000)
         )
-        attempts = _by_user(self._attempts(users).iterator(chunk_size=5000), itemgetter(0))
-        progress = _by_user(
-            self._progress(users).iterator(chunk_size=2000), itemgetter("user_id")
-        )
-        next_attempts = next(attempts, None)
-        next_progress = next(progress, None)
+        scores = _Cursor(self._attempts(users).iterator(chunk_size=5000), itemgetter(0))
+        progress = _Cursor(self._progress(users).iterator(chunk_size=2000), BY_USER)
+        activity = _Cursor(self._activity(users).iterator(chunk_size=2000), BY_USER)
         for identity in identities:
             user_id = identity[0]
-            while next_attempts is not None and next_attempts[0] < user_id:
-                next_attempts = next(attempts, None)
-            while next_progress is not None and next_progress[0] < user_id:
-                next_progress = next(progress, None)
-            mine: list[Any] = []
-            if next_attempts is not None and next_attempts[0] == user_id:
-                mine = next_attempts[1]
-            stats: dict[str, Any] = {}
-            if next_progress is not None and next_progress[0] == user_id:
-                stats = next_progress[1][0]
-            yield self._row(identity, mine, stats)
+            mine = scores.take(user_id)
+            stats = progress.take(user_id)
+            moments = activity.take(user_id)
+            yield self._row(
+                identity, mine, stats[0] if stats else {}, moments[0] if moments else {}
+            )
 
 
-ATTEMPT_FIELDS = ("user_id", "quiz_id", "state", "percentage", "started_at", "finished_at")
+BY_USER = itemgetter("user_id")
+
+
+class _Cursor:
+    """Walks rows ordered by learner alongside the learners: take(user) returns that
+    learner's rows (possibly none), skipping rows of learners not asked for.
+    """
+
+    def __init__(self, rows: Iterable[Any], key: Callable[[Any], int]) -> None:
+        self._groups = _by_user(rows, key)
+        self._current = next(self._groups, None)
+
+    def take(self, user_id: int) -> list[Any]:
+        while self._current is not None and self._current[0] < user_id:
+            self._current = next(self._groups, None)
+        if self._current is not None and self._current[0] == user_id:
+            return self._current[1]
+        return []
 
 
 def _by_user(rows: Iterable[Any], key: Callable[[Any], int]) -> Iterator[tuple[int, list[Any]]]:
