@@ -94,9 +94,9 @@ def max_rss_mb() -> float:
 def measure(db: Path, fmt: str) -> dict[str, float]:
     """In this (fresh) process: export once, report seconds and memory growth."""
     setup_django(db)
+    from course.models import Course
     from quizzes import exports
     from quizzes.grades import Gradebook
-    from course.models import Course
 
     course = Course.objects.get(slug="bench")
     baseline = max_rss_mb()
@@ -189,6 +189,7 @@ def seed_in_child(db: Path, size: int) -> None:
 
 if __name__ == "__main__":
     if "--seed" in sys.argv:
-        seed(Path(sys.argv[sys.argv.index("--db") + 1]), int(sys.argv[sys.argv.index("--seed") + 1]))
+        db_path = Path(sys.argv[sys.argv.index("--db") + 1])
+        seed(db_path, int(sys.argv[sys.argv.index("--seed") + 1]))
     else:
         main()

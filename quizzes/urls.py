@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import instructor_views, views
+from . import analysis_views, instructor_views, views
 
 app_name = "quizzes"
 
@@ -25,6 +25,11 @@ urlpatterns = [
         "courses/<slug:course_slug>/gradebook/export/<str:kind>.<str:fmt>",
         instructor_views.gradebook_export,
         name="gradebook_export",
+    ),
+    path(
+        "courses/<slug:course_slug>/quizzes/<slug:slug>/analysis/",
+        analysis_views.item_analysis,
+        name="analysis",
     ),
     path(
         "courses/<slug:course_slug>/gradebook/learners/<int:user_id>/",
