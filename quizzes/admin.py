@@ -3,15 +3,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from course.admin_scoping import InstructorScopedMixin, ScopedInline
 
-from . import scoring, services
+from . import importers, scoring, services
 from .models import (
     Attempt,
     AttemptQuestion,
@@ -119,6 +124,35 @@ def quiz_problems(quiz: Quiz) -> list[str]:
     return messages
 
 
+class QuestionImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("A GIFT or Aiken text file in UTF-8, at most 1 MB."),
+    )
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[(importers.GIFT, _("GIFT (Moodle)")), (importers.AIKEN, _("Aiken"))],
+        initial=importers.GIFT,
+    )
+    skip_unsupported = forms.BooleanField(
+        label=_("Skip unsupported questions"),
+        required=False,
+        help_text=_("Import the rest and list the skipped ones, instead of importing nothing."),
+    )
+
+    def clean_file(self) -> str:
+        """The file's text, refused when too large or not UTF-8."""
+        upload = self.cleaned_data["file"]
+        if upload.size > importers.MAX_IMPORT_BYTES:
+            raise ValidationError(
+                _("The file is larger than 1 MB; split it into smaller files."), code="too_large"
+            )
+        try:
+            return importers.decode_upload(upload.read())
+        except importers.ImportFailed as exc:
+            raise ValidationError([str(p) for p in exc.problems], code="encoding") from exc
+
+
 @admin.register(Quiz)
 class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = QuizAdminForm
@@ -145,6 +179,48 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
                              "quiz has no close date."),
         }),
     ]
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.import_questions_view)
+        custom = [path("<path:object_id>/import/", view, name="quizzes_quiz_import")]
+        return custom + super().get_urls()  # type: ignore[operator]
+
+    def import_questions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Upload a GIFT or Aiken file into one of the instructor's quizzes, all or nothing."""
+        if not request.user.has_perm("quizzes.add_question"):
+            raise PermissionDenied
+        quiz = self.get_object(request, unquote(object_id))  # scoped to the user's courses
+        if quiz is None:
+            raise Http404(_("No such quiz."))
+        posted = request.method == "POST"
+        form = QuestionImportForm(request.POST, request.FILES) if posted else QuestionImportForm()
+        if posted and form.is_valid():
+            try:
+                report = importers.questions_import(
+                    quiz=quiz, text=form.cleaned_data["file"], fmt=form.cleaned_data["format"],
+                    skip_unsupported=form.cleaned_data["skip_unsupported"],
+                )
+            except importers.ImportFailed as exc:
+                form.add_error(None, [str(problem) for problem in exc.problems])
+            else:
+                self._import_messages(request, report)
+                return redirect("admin:quizzes_quiz_change", quiz.pk)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": quiz,
+            "title": _("Import questions into “%(quiz)s”") % {"quiz": quiz.title},
+            "form": form, "has_view_permission": self.has_view_permission(request, quiz),
+        }
+        return TemplateResponse(request, "admin/quizzes/quiz/import_questions.html", context)
+
+    def _import_messages(self, request: HttpRequest, report: importers.ImportReport) -> None:
+        n = report.imported
+        self.message_user(request, ngettext("Imported %(n)s question.",
+                                            "Imported %(n)s questions.", n) % {"n": n})
+        for problem in report.skipped:
+            self.message_user(request, _("Skipped: %(problem)s") % {"problem": problem},
+                              messages.WARNING)
+        for note in report.notes:
+            self.message_user(request, str(note), messages.INFO)
 
     @admin.action(description=_("Regrade: dry run (list score changes, change nothing)"))
     def regrade_dry_run(self, request: Any, queryset: Any) -> None:
@@ -235,10 +311,15 @@ class AttemptAdmin(ReadOnlyAdmin):
 @admin.register(QuizOverride)
 class QuizOverrideAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     course_path = "quiz__course"
-    list_display = ["user", "quiz", "extra_attempts", "time_limit_minutes", "closes_at"]
+    list_display = ["user", "quiz", "extra_attempts", "time_limit_minutes", "closes_at",
+                    "created_by"]
     list_filter = ["quiz__course", "quiz"]
     search_fields = ["user__username", "user__email", "quiz__title"]
-    list_select_related = ["user", "quiz"]
+    list_select_related = ["user", "quiz", "created_by"]
+    fields = ["quiz", "user", "extra_attempts", "time_limit_minutes", "closes_at", "created_by",
+              "created_at"]
+    # Who granted it is recorded, never chosen: a select would also list every account.
+    readonly_fields = ["created_by", "created_at"]
 
     def save_model(self, request: Any, obj: QuizOverride, form: Any, change: bool) -> None:
         if not change:

@@ -391,3 +391,62 @@ def test_instructor_sees_the_attempt_as_the_learner_saw_it(client, enrol):
     positions = [page.index(s.snapshot["text"]) for s in slots]
     assert positions == sorted(positions)
     assert "Right answer" in page
+
+
+@pytest.mark.parametrize("sort", ["-course_grade", "last_activity", "lessons_completed"])
+def test_sorted_gradebook_query_count_is_flat(
+    client, course_book, sort, django_assert_max_num_queries
+):
+    course, teacher = course_book
+    quiz = course.quizzes.get(title="Checkpoint 1")
+    for index in range(40):
+        user = UserFactory.create()
+        EnrolmentFactory.create(user=user, course=course)
+        finished(user, quiz, str(index))
+    client.force_login(teacher)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("quizzes:gradebook", args=[course.slug]), {"sort": sort})
+    assert len(response.context["rows"]) == 43
+
+
+def test_override_link_opens_a_prefilled_form_for_the_instructor(client, course_book):
+    from django.contrib.auth.models import Group
+
+    course, teacher = course_book
+    teacher.groups.add(Group.objects.get(name="Instructors"))
+    quiz = course.quizzes.get(title="Checkpoint 1")
+    alice = course.enrolments.get(user__username="alice").user
+    outsider = UserFactory.create(username="outsider")
+    client.force_login(teacher)
+    url = reverse("admin:quizzes_quizoverride_add") + f"?quiz={quiz.pk}&user={alice.pk}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert f'<option value="{alice.pk}" selected>' in page.text
+    assert outsider.username not in page.text
+    response = client.post(url, {"quiz": quiz.pk, "user": alice.pk, "extra_attempts": 1,
+                                 "time_limit_minutes": "", "closes_at_0": "", "closes_at_1": ""})
+    assert response.status_code == 302
+    override = quiz.overrides.get(user=alice)
+    assert override.extra_attempts == 1
+    assert override.created_by == teacher
+
+
+def test_export_query_count_does_not_grow_with_learners(course_book):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    course, _teacher = course_book
+    quiz = course.quizzes.get(title="Checkpoint 1")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            export_rows()
+        return len(queries)
+
+    before = count()
+    for index in range(50):
+        user = UserFactory.create()
+        EnrolmentFactory.create(user=user, course=course)
+        finished(user, quiz, str(index))
+    assert count() == before
+    assert len(export_rows()) == 1 + 3 + 50
