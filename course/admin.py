@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from .admin_scoping import InstructorScopedMixin, ScopedInline
+from .admin_scoping import InstructorScopedMixin, RelatedOnly, ScopedInline
 from .enrolment_import import EnrolmentImportError, RowProblem, decode_csv, enrolment_import
 from .models import (
     Cohort,
@@ -88,7 +88,10 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
         problems: list[RowProblem] = []
         if posted and form.is_valid():
             try:
-                report = enrolment_import(course=course, text=form.cleaned_data["text"])
+                report = enrolment_import(
+                    course=course, text=form.cleaned_data["text"],
+                    learners_only=not request.user.is_superuser,
+                )
             except EnrolmentImportError as exc:
                 problems = exc.problems
             else:
@@ -119,7 +122,7 @@ class LessonSourceInline(ScopedInline):
 @admin.register(Lesson)
 class LessonAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["title", "course", "order", "is_published", "last_verified"]
-    list_filter = ["course", "is_published"]
+    list_filter = [("course", RelatedOnly), "is_published"]
     search_fields = ["title", "slug", "body"]
     list_select_related = ["course"]
     prepopulated_fields = {"slug": ["title"]}
@@ -145,7 +148,7 @@ class LessonAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
 @admin.register(Cohort)
 class CohortAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "course"]
-    list_filter = ["course"]
+    list_filter = [("course", RelatedOnly)]
     search_fields = ["name"]
     list_select_related = ["course"]
 
@@ -153,17 +156,21 @@ class CohortAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
 @admin.register(Enrolment)
 class EnrolmentAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["user", "course", "cohort", "enrolled_at"]
-    list_filter = ["course", "cohort"]
+    list_filter = [("course", RelatedOnly), ("cohort", RelatedOnly)]
     search_fields = ["user__username", "user__email", "user__first_name", "user__last_name"]
     list_select_related = ["user", "course", "cohort"]
     raw_id_fields = ["user"]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Only a superuser picks the account: a raw id widget would name any account.
+        return [] if request.user.is_superuser else ["user", "course"]
 
 
 @admin.register(LessonProgress)
 class LessonProgressAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     course_path = "lesson__course"
     list_display = ["user", "lesson", "last_viewed_at", "completed_at"]
-    list_filter = ["lesson__course"]
+    list_filter = [("lesson__course", RelatedOnly)]
     search_fields = ["user__username", "lesson__title"]
     list_select_related = ["user", "lesson"]
 
@@ -177,7 +184,7 @@ class LessonProgressAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ign
 @admin.register(GlossaryTerm)
 class GlossaryTermAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["term", "slug", "course"]
-    list_filter = ["course"]
+    list_filter = [("course", RelatedOnly)]
     search_fields = ["term", "definition"]
     list_select_related = ["course"]
 
@@ -185,6 +192,6 @@ class GlossaryTermAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignor
 @admin.register(TimelineEvent)
 class TimelineEventAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["date", "title", "tag", "course"]
-    list_filter = ["course", "tag"]
+    list_filter = [("course", RelatedOnly), "tag"]
     search_fields = ["title", "text"]
     list_select_related = ["course"]

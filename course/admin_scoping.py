@@ -56,3 +56,9 @@ class ScopedInline(InstructorScopedMixin, admin.TabularInline):  # type: ignore[
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return admin.TabularInline.get_queryset(self, request)
 
+
+
+class RelatedOnly(admin.RelatedOnlyFieldListFilter):
+    """A related-field filter listing only values in the admin's scoped queryset, so an
+    instructor's filters never show another course, quiz or cohort.
+    """

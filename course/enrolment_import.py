@@ -282,8 +282,13 @@ def _batches(values: Sequence[T]) -> Iterator[Sequence[T]]:
         yield values[start:start + LOOKUP_BATCH]
 
 
-def find_users(rows: Sequence[CsvRow]) -> list[UserKey]:
-    """The accounts the rows may name: one query per LOOKUP_BATCH rows."""
+def find_users(rows: Sequence[CsvRow], *, learners_only: bool = True) -> list[UserKey]:
+    """The accounts the rows may name: one query per LOOKUP_BATCH rows.
+
+    With `learners_only` (what an instructor gets), staff, superuser and inactive accounts
+    are invisible: they read as unknown, so an upload can neither enrol them (and so show
+    their names and emails in the gradebook) nor probe whether they exist.
+    """
     usernames = sorted({row.username for row in rows if row.username})
     emails: set[str] = set()
     for row in rows:
@@ -293,6 +298,8 @@ def find_users(rows: Sequence[CsvRow]) -> list[UserKey]:
             emails.add("".join(c.lower() if c.isascii() else c for c in row.email))
     found: dict[int, UserKey] = {}
     queryset = get_user_model().objects.annotate(email_lower=Lower("email"))
+    if learners_only:
+        queryset = queryset.filter(is_staff=False, is_superuser=False, is_active=True)
     for names, addresses in zip_longest(_batches(usernames), _batches(sorted(emails))):
         condition = Q(username__in=names or []) | Q(email_lower__in=addresses or [])
         for pk, username, email in queryset.filter(condition).values_list(
@@ -303,7 +310,9 @@ def find_users(rows: Sequence[CsvRow]) -> list[UserKey]:
 
 
 @transaction.atomic
-def enrolment_import(*, course: Course, text: str) -> EnrolmentImportReport:
+def enrolment_import(
+    *, course: Course, text: str, learners_only: bool = True
+) -> EnrolmentImportReport:
     """Enrol every learner the CSV `text` lists in `course`, in their cohorts.
 
     All or nothing: every row is parsed and checked first; if any row is bad this raises
@@ -312,10 +321,13 @@ def enrolment_import(*, course: Course, text: str) -> EnrolmentImportReport:
     already-enrolled learner keeps the enrolment, moved to the row's cohort when the row
     gives one (an empty cohort cell leaves it as it is). Importing a file twice changes
     nothing the second time. The number of queries does not grow with the rows (up to
-    LOOKUP_BATCH rows, and Django's bulk batch sizes beyond).
+    LOOKUP_BATCH rows, and Django's bulk batch sizes beyond). Only learner accounts can be
+    named unless `learners_only` is False (superusers and the command line).
     """
     parsed = parse_enrolment_csv(text)
-    learners, problems = resolve_learners(parsed.rows, find_users(parsed.rows))
+    learners, problems = resolve_learners(
+        parsed.rows, find_users(parsed.rows, learners_only=learners_only)
+    )
     if parsed.problems or problems:
         raise EnrolmentImportError([*parsed.problems, *problems])
 

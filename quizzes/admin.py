@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from course.admin_scoping import InstructorScopedMixin, ScopedInline
+from course.admin_scoping import InstructorScopedMixin, RelatedOnly, ScopedInline
 
 from . import importers, scoring, services
 from .models import (
@@ -158,7 +158,7 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
     form = QuizAdminForm
     list_display = ["title", "course", "lesson", "pass_mark", "weight", "grading_method",
                     "is_published"]
-    list_filter = ["course", "is_published", "grading_method"]
+    list_filter = [("course", RelatedOnly), "is_published", "grading_method"]
     search_fields = ["title", "slug"]
     list_select_related = ["course", "lesson"]
     prepopulated_fields = {"slug": ["title"]}
@@ -254,7 +254,7 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
 class QuestionAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     course_path = "quiz__course"
     list_display = ["key", "quiz", "kind", "points", "is_active"]
-    list_filter = ["quiz__course", "quiz", "kind", "is_active"]
+    list_filter = [("quiz__course", RelatedOnly), ("quiz", RelatedOnly), "kind", "is_active"]
     search_fields = ["key", "text", "explanation"]
     list_select_related = ["quiz"]
     inlines = [ChoiceInline]
@@ -302,7 +302,7 @@ class ResponseInline(AttemptQuestionInline):
 class AttemptAdmin(ReadOnlyAdmin):
     course_path = "quiz__course"
     list_display = ["user", "quiz", "number", "state", "percentage", "passed", "finished_at"]
-    list_filter = ["quiz__course", "quiz", "state", "passed"]
+    list_filter = [("quiz__course", RelatedOnly), ("quiz", RelatedOnly), "state", "passed"]
     search_fields = ["user__username", "user__email", "quiz__title"]
     list_select_related = ["user", "quiz"]
     inlines = [AttemptQuestionInline, ResponseInline]
@@ -313,7 +313,7 @@ class QuizOverrideAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignor
     course_path = "quiz__course"
     list_display = ["user", "quiz", "extra_attempts", "time_limit_minutes", "closes_at",
                     "created_by"]
-    list_filter = ["quiz__course", "quiz"]
+    list_filter = [("quiz__course", RelatedOnly), ("quiz", RelatedOnly)]
     search_fields = ["user__username", "user__email", "quiz__title"]
     list_select_related = ["user", "quiz", "created_by"]
     fields = ["quiz", "user", "extra_attempts", "time_limit_minutes", "closes_at", "created_by",
@@ -337,7 +337,7 @@ class RegradeChangeInline(AttemptQuestionInline):
 class RegradeRunAdmin(ReadOnlyAdmin):
     course_path = "quiz__course"
     list_display = ["quiz", "actor_label", "ran_at", "attempts_checked"]
-    list_filter = ["quiz__course", "quiz"]
+    list_filter = [("quiz__course", RelatedOnly), ("quiz", RelatedOnly)]
     search_fields = ["quiz__title", "actor_label"]
     list_select_related = ["quiz"]
     inlines = [RegradeChangeInline]

@@ -341,3 +341,23 @@ def test_staff_without_the_enrolment_permission_is_refused(client, course, learn
     assert client.post(upload_url(course),
                        {"file": csv_file(b"username\nalice\n")}).status_code == 403
     assert counts() == (0, 0)
+
+
+def test_instructor_upload_cannot_name_staff_or_superuser_accounts():
+    from course.enrolment_import import EnrolmentImportError, enrolment_import
+    from course.models import Enrolment
+    from tests.factories import CourseFactory, UserFactory
+
+    course = CourseFactory.create()
+    UserFactory.create(username="root", is_superuser=True, is_staff=True)
+    UserFactory.create(username="colleague", is_staff=True)
+    UserFactory.create(username="learner")
+    with pytest.raises(EnrolmentImportError) as excinfo:
+        enrolment_import(course=course, text="username\nroot\ncolleague\nlearner\n")
+    problems = " ".join(str(p) for p in excinfo.value.problems)
+    assert "root" in problems
+    assert "colleague" in problems
+    assert not Enrolment.objects.exists()
+    report = enrolment_import(course=course, text="username\nroot\n", learners_only=False)
+    assert report is not None
+    assert Enrolment.objects.filter(user__username="root").exists()

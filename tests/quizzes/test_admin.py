@@ -145,3 +145,47 @@ def test_attempts_are_read_only_records(instructor, client):
     course.instructors.add(instructor)
     response = client.get(reverse("admin:quizzes_attempt_add"))
     assert response.status_code == 403
+
+
+def test_no_admin_page_shows_another_instructors_course(instructor, client):
+    from course.models import Cohort, GlossaryTerm, TimelineEvent
+    from quizzes.models import QuizOverride
+    from quizzes.services import attempt_start
+    from tests.factories import EnrolmentFactory
+
+    mine = CourseFactory.create(title="My course")
+    mine.instructors.add(instructor)
+    theirs = CourseFactory.create(title="SECRET course", is_published=False)
+    lesson = LessonFactory.create(course=theirs, title="SECRET lesson")
+    quiz = make_quiz(theirs, title="SECRET quiz", lesson=lesson)
+    cohort = Cohort.objects.create(course=theirs, name="SECRET cohort")
+    learner = UserFactory.create(username="secret-learner")
+    EnrolmentFactory.create(user=learner, course=theirs, cohort=cohort)
+    GlossaryTerm.objects.create(course=theirs, slug="t", term="SECRET term", definition="d")
+    TimelineEvent.objects.create(course=theirs, date="2024", title="SECRET event", text="t")
+    QuizOverride.objects.create(quiz=quiz, user=learner, extra_attempts=1)
+    attempt_start(user=learner, quiz=quiz)
+    pages = [
+        "course_course", "course_lesson", "course_cohort", "course_enrolment",
+        "course_lessonprogress", "course_glossaryterm", "course_timelineevent",
+        "quizzes_quiz", "quizzes_question", "quizzes_attempt", "quizzes_quizoverride",
+        "quizzes_regraderun",
+    ]
+    for page in pages:
+        response = client.get(reverse(f"admin:{page}_changelist"))
+        assert response.status_code == 200, page
+        assert "SECRET" not in response.text, page
+        assert "secret-learner" not in response.text, page
+
+
+def test_view_on_site_shortcut_is_for_superusers_only(instructor, client):
+    from django.contrib.contenttypes.models import ContentType
+
+    from course.models import Course
+
+    hidden = CourseFactory.create(slug="hidden-course", is_published=False)
+    content_type = ContentType.objects.get_for_model(Course)
+    url = f"/admin/r/{content_type.pk}/{hidden.pk}/"
+    assert client.get(url).status_code == 404
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    assert client.get(url).status_code == 302
