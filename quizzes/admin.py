@@ -63,8 +63,52 @@ class ChoiceInline(ScopedInline):
     fields = ["order", "text", "is_correct", "credit", "feedback"]
 
 
+class QuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    """Keeps a published quiz answerable while its questions are edited inline.
+
+    A new question has no choices yet and a changed kind may not fit the stored choices,
+    so neither is allowed while the quiz is (being) published; nor is leaving it with no
+    active question.
+    """
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or not self.instance.is_published:
+            return
+        problems: list[str] = []
+        active: set[int] = set()
+        if self.instance.pk:
+            stored = self.instance.questions.filter(is_active=True)
+            active = set(stored.values_list("pk", flat=True))
+        for form in self.forms:
+            data = form.cleaned_data
+            question = form.instance
+            if data and question.pk and (data.get("DELETE") or not data.get("is_active")):
+                active.discard(question.pk)
+            if not data or data.get("DELETE"):
+                continue
+            if not question.pk:
+                problems.append(str(_(
+                    "A new question has no choices yet, so the quiz cannot stay published: "
+                    "unpublish it, add the question and its choices, then publish again."
+                )))
+                continue
+            if data.get("is_active"):
+                active.add(question.pk)
+            if "kind" in form.changed_data:
+                specs = [scoring.ChoiceSpec(c.pk, c.is_correct, c.credit)
+                         for c in question.choices.all()]
+                problems += [f"“{question.key}”: {p}." for p in
+                             scoring.question_problems(data["kind"], specs)]
+        if not active and not problems:
+            problems.append(str(_("A published quiz needs at least one active question.")))
+        if problems:
+            raise ValidationError(problems, code="unpublishable")
+
+
 class QuestionInline(ScopedInline):
     model = Question
+    formset = QuestionFormSet
     extra = 0
     fields = ["order", "key", "kind", "text", "points", "is_active", "edit_link"]
     readonly_fields = ["edit_link"]
@@ -102,6 +146,12 @@ class QuizAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         lesson = data.get("lesson")
         if course and lesson and lesson.course_id != course.pk:
             self.add_error("lesson", _("Choose a lesson of the same course."))
+        if data.get("is_published") and not self.instance.pk:
+            raise ValidationError(
+                _("Save the quiz unpublished first, add its questions and their choices, "
+                  "then publish it."),
+                code="unpublishable",
+            )
         if data.get("is_published") and self.instance.pk:
             problems = quiz_problems(self.instance)
             if problems:
@@ -250,6 +300,26 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
         self.message_user(request, " ".join([summary, *lines]))
 
 
+class QuestionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Question
+        fields = ["quiz", "key", "order", "kind", "text", "points", "is_active", "explanation",
+                  "lesson", "section_anchor", "all_or_nothing"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        quiz = data.get("quiz") or getattr(self.instance, "quiz", None)
+        if quiz is not None and quiz.is_published and not data.get("is_active", True):
+            others = quiz.questions.filter(is_active=True).exclude(pk=self.instance.pk)
+            if not others.exists():
+                raise ValidationError(
+                    _("This is the published quiz's last active question: unpublish the quiz "
+                      "before deactivating it."),
+                    code="unpublishable",
+                )
+        return data
+
+
 @admin.register(Question)
 class QuestionAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     course_path = "quiz__course"
@@ -258,11 +328,19 @@ class QuestionAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[ty
     search_fields = ["key", "text", "explanation"]
     list_select_related = ["quiz"]
     inlines = [ChoiceInline]
+    form = QuestionAdminForm
     fieldsets = [
         (None, {"fields": ["quiz", "key", "order", "kind", "text", "points", "is_active"]}),
         (_("Feedback"), {"fields": ["explanation", "lesson", "section_anchor"]}),
         (_("Scoring"), {"fields": ["all_or_nothing"]}),
     ]
+
+    def get_readonly_fields(self, request: Any, obj: Question | None = None) -> list[str]:
+        # A question that attempts have shown stays in its quiz: moving it would move those
+        # attempts' records out from under the quiz they belong to.
+        if obj is not None and obj.slots.exists():
+            return ["quiz"]
+        return []
 
 
 class ReadOnlyAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]

@@ -78,8 +78,12 @@ def question_fraction(
             return ONE if chosen == positive else ZERO
         total = _quantize(sum((credits[cid] for cid in chosen), ZERO) / HUNDRED)
         return min(ONE, max(ZERO, total))
+    if len(chosen) > 1:
+        # Only after a question changed from multiple to single answer can a stored
+        # response hold several choices: it answers no single-answer question, so 0.
+        return ZERO
     (only,) = chosen
-    return max(ZERO, _quantize(credits[only] / HUNDRED))
+    return max(ZERO, _quantize(credits.get(only, ZERO) / HUNDRED))
 
 
 def _quantize(fraction: Decimal) -> Decimal:

@@ -356,9 +356,17 @@ def _current_snapshot(snapshot: dict[str, Any], question: Question) -> dict[str,
     }
 
 
+def _slot_questions(quiz: Quiz) -> dict[int, Question]:
+    """Every question the quiz's attempts showed, wherever it lives now, with its choices."""
+    shown = AttemptQuestion.objects.filter(attempt__quiz=quiz).values("question_id")
+    return {
+        q.pk: q for q in Question.objects.filter(pk__in=shown).prefetch_related("choices")
+    }
+
+
 def regrade_plan(quiz: Quiz) -> RegradeReport:
     """Recompute every finished attempt of the quiz against the current key (no writes)."""
-    questions = {q.pk: q for q in quiz.questions.prefetch_related("choices")}
+    questions = _slot_questions(quiz)
     attempts = list(
         Attempt.objects.filter(quiz=quiz, state=AttemptState.FINISHED)
         .select_related("user").prefetch_related("slots", "responses").order_by("pk")
@@ -398,7 +406,7 @@ def attempt_regrade(
         quiz=quiz, actor=actor, actor_label=actor_label, ran_at=now,
         attempts_checked=report.checked,
     )
-    questions = {q.pk: q for q in quiz.questions.prefetch_related("choices")}
+    questions = _slot_questions(quiz)
     for row in report.rows:
         attempt = row.attempt
         responses = {r.question_id: r for r in attempt.responses.all()}

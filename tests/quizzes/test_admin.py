@@ -189,3 +189,73 @@ def test_view_on_site_shortcut_is_for_superusers_only(instructor, client):
     assert client.get(url).status_code == 404
     client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     assert client.get(url).status_code == 302
+
+
+def question_rows(quiz, *, new=False, **changes):
+    """Inline question rows for the quiz change form, optionally one new row."""
+    questions = list(quiz.questions.order_by("order"))
+    data = {"questions-TOTAL_FORMS": str(len(questions) + new),
+            "questions-INITIAL_FORMS": str(len(questions))}
+    for index, question in enumerate(questions):
+        row = {"id": question.pk, "quiz": quiz.pk, "order": question.order, "key": question.key,
+               "kind": question.kind, "text": question.text, "points": "1",
+               "is_active": "on"}
+        row.update(changes.get(question.key, {}))
+        data.update({f"questions-{index}-{k}": v for k, v in row.items() if v is not None})
+    if new:
+        index = len(questions)
+        data.update({f"questions-{index}-quiz": quiz.pk, f"questions-{index}-order": 9,
+                     f"questions-{index}-key": "fresh", f"questions-{index}-kind": "single",
+                     f"questions-{index}-text": "New?", f"questions-{index}-points": "1",
+                     f"questions-{index}-is_active": "on"})
+    return data
+
+
+@pytest.fixture
+def published_quiz(instructor):
+    course = CourseFactory.create()
+    course.instructors.add(instructor)
+    quiz = QuizFactory.create(course=course, is_published=True)
+    make_question(quiz, key="only")
+    return quiz
+
+
+def test_a_new_quiz_cannot_be_published_before_it_has_questions(instructor, client):
+    course = CourseFactory.create()
+    course.instructors.add(instructor)
+    draft = QuizFactory.build(course=course, slug="draft")
+    response = client.post(reverse("admin:quizzes_quiz_add"),
+                           quiz_form(draft, is_published="on"))
+    assert "Save the quiz unpublished first" in response.text
+    assert not course.quizzes.exists()
+
+
+def test_published_quiz_refuses_an_inline_question_without_choices(published_quiz, client):
+    url = reverse("admin:quizzes_quiz_change", args=[published_quiz.pk])
+    data = {**quiz_form(published_quiz, is_published="on"),
+            **question_rows(published_quiz, new=True)}
+    response = client.post(url, data)
+    assert "A new question has no choices yet" in response.text
+    assert published_quiz.questions.count() == 1
+
+
+def test_published_quiz_refuses_a_kind_change_its_choices_do_not_fit(published_quiz, client):
+    url = reverse("admin:quizzes_quiz_change", args=[published_quiz.pk])
+    data = {**quiz_form(published_quiz, is_published="on"),
+            **question_rows(published_quiz, only={"kind": "true_false"})}
+    response = client.post(url, data)
+    assert "exactly two choices" in response.text
+    assert published_quiz.questions.get().kind == "single"
+
+
+def test_published_quiz_keeps_an_active_question(published_quiz, client):
+    url = reverse("admin:quizzes_quiz_change", args=[published_quiz.pk])
+    data = {**quiz_form(published_quiz, is_published="on"),
+            **question_rows(published_quiz, only={"is_active": None})}
+    response = client.post(url, data)
+    assert "at least one active question" in response.text
+    question = published_quiz.questions.get()
+    change = client.post(reverse("admin:quizzes_question_change", args=[question.pk]),
+                         {**choice_formset(question, [("A", True), ("B", False)]),
+                          "is_active": ""})
+    assert "last active question" in change.text

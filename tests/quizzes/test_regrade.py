@@ -123,3 +123,23 @@ def test_admin_regrade_actions(client, graded_quiz):
     assert "2 changed" in real.text
     assert scores()["amina"] == 50
     assert RegradeRun.objects.get().actor == admin
+
+
+def test_regrade_after_a_question_becomes_single_answer(graded_quiz):
+    from quizzes.models import Question, QuestionKind
+
+    quiz, _question = graded_quiz
+    multi = make_question(quiz, kind=QuestionKind.MULTIPLE, correct=(0, 1), key="multi")
+    user = UserFactory.create(username="carla")
+    EnrolmentFactory.create(user=user, course=quiz.course)
+    attempt = services.attempt_start(user=user, quiz=quiz)
+    slots = list(attempt.slots.all())
+    slot = next(s for s in slots if s.question_id == multi.pk)
+    both = [c["id"] for c in slot.snapshot["choices"][:2]]
+    services.attempt_submit(attempt=attempt, slots=slots, answers={multi.pk: both})
+    Question.objects.filter(pk=multi.pk).update(kind=QuestionKind.SINGLE)
+    multi.choices.filter(order=1).update(is_correct=False)
+    report = services.regrade_plan(quiz)
+    assert any(row.attempt.pk == attempt.pk for row in report.rows)
+    call_command("regrade_quiz", "checkpoint", stdout=io.StringIO())
+    call_command("check_grades", stdout=io.StringIO())

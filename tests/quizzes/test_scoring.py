@@ -228,3 +228,8 @@ def test_scoring_runs_without_queries():
         scoring.attempt_score([(D(1), D(1))])
         scoring.course_grade([(D(1), D(50))])
     assert len(queries) == 0
+
+
+def test_several_choices_for_a_single_answer_question_score_zero():
+    credits = {0: D(100), 1: D(0)}
+    assert scoring.question_fraction("single", credits, [0, 1]) == 0
