@@ -194,7 +194,7 @@ def test_view_on_site_shortcut_is_for_superusers_only(instructor, client):
 def question_rows(quiz, *, new=False, **changes):
     """Inline question rows for the quiz change form, optionally one new row."""
     questions = list(quiz.questions.order_by("order"))
-    data = {"questions-TOTAL_FORMS": str(len(questions) + new),
+    data: dict[str, object] = {"questions-TOTAL_FORMS": str(len(questions) + new),
             "questions-INITIAL_FORMS": str(len(questions))}
     for index, question in enumerate(questions):
         row = {"id": question.pk, "quiz": quiz.pk, "order": question.order, "key": question.key,
