@@ -122,13 +122,6 @@ class QuestionInline(ScopedInline):
         return format_html('<a href="{}">{}</a>', url, _("Edit choices"))
 
 
-class QuizOverrideInline(ScopedInline):
-    model = QuizOverride
-    extra = 0
-    fields = ["user", "extra_attempts", "time_limit_minutes", "closes_at"]
-    verbose_name_plural = _("Learner overrides (extra attempts, more time, later close)")
-
-
 class QuizAdminForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Quiz
@@ -212,7 +205,9 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
     search_fields = ["title", "slug"]
     list_select_related = ["course", "lesson"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [QuestionInline, QuizOverrideInline]
+    # Overrides have their own page (one click from the gradebook's learner page): as an
+    # inline each row would render a select of every learner.
+    inlines = [QuestionInline]
     actions = ["regrade_dry_run", "regrade"]
     fieldsets = [
         (None, {"fields": ["course", "lesson", "slug", "title", "description", "order",
@@ -272,13 +267,27 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
         for note in report.notes:
             self.message_user(request, str(note), messages.INFO)
 
-    @admin.action(description=_("Regrade: dry run (list score changes, change nothing)"))
+    def save_model(self, request: Any, obj: Quiz, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            return
+        if "pass_mark" in form.changed_data:
+            moved = services.quiz_pass_mark_apply(quiz=obj)
+            if moved:
+                self.message_user(request, _("Pass/fail restated for %(n)s finished attempts.")
+                                  % {"n": moved})
+        if {"time_limit_minutes", "closes_at"} & set(form.changed_data):
+            services.attempt_deadlines_refresh(quiz=obj)
+
+    @admin.action(description=_("Regrade: dry run (list score changes, change nothing)"),
+                  permissions=["change"])
     def regrade_dry_run(self, request: Any, queryset: Any) -> None:
         for quiz in queryset:
             report = services.regrade_plan(quiz)
             self._report(request, report, dry_run=True)
 
-    @admin.action(description=_("Regrade against the current answer key (audited)"))
+    @admin.action(description=_("Regrade against the current answer key (audited)"),
+                  permissions=["change"])
     def regrade(self, request: Any, queryset: Any) -> None:
         for quiz in queryset:
             report = services.attempt_regrade(
@@ -369,6 +378,12 @@ class AttemptQuestionInline(admin.TabularInline):  # type: ignore[type-arg]
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: Any) -> Any:
+        # Each row's label names its attempt (learner and quiz) and its question.
+        return super().get_queryset(request).select_related(
+            "question", "attempt__user", "attempt__quiz"
+        )
+
 
 class ResponseInline(AttemptQuestionInline):
     model = Response  # type: ignore[assignment]
@@ -403,12 +418,23 @@ class QuizOverrideAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignor
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        # Extra time granted mid-attempt counts at once.
+        services.attempt_deadlines_refresh(quiz=obj.quiz, user_id=obj.user_id)
+
+    def delete_model(self, request: Any, obj: QuizOverride) -> None:
+        super().delete_model(request, obj)
+        services.attempt_deadlines_refresh(quiz=obj.quiz, user_id=obj.user_id)
 
 
 class RegradeChangeInline(AttemptQuestionInline):
     model = RegradeChange  # type: ignore[assignment]
     fields = ["attempt", "old_percentage", "new_percentage", "questions"]
     readonly_fields = ["attempt", "old_percentage", "new_percentage", "questions"]
+
+    def get_queryset(self, request: Any) -> Any:
+        return admin.TabularInline.get_queryset(self, request).select_related(
+            "attempt__user", "attempt__quiz"
+        )
 
 
 @admin.register(RegradeRun)

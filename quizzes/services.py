@@ -31,6 +31,7 @@ from .models import (
     RegradeChange,
     RegradeRun,
     Response,
+    ReviewTiming,
 )
 
 if TYPE_CHECKING:
@@ -254,15 +255,8 @@ def _finish(
         unique_fields=["attempt", "question"],
         update_fields=["selected", "fraction"],
     )
-    if passed and quiz.lesson_id is not None:
-        LessonProgress.objects.bulk_create(
-            [LessonProgress(user_id=attempt.user_id, lesson_id=quiz.lesson_id,
-                            last_viewed_at=now, completed_at=now)],
-            ignore_conflicts=True,
-        )
-        LessonProgress.objects.filter(
-            user_id=attempt.user_id, lesson_id=quiz.lesson_id, completed_at__isnull=True
-        ).update(completed_at=now)
+    if passed:
+        _complete_checkpoint_lessons(quiz, [attempt.user_id], now)
     attempt.state = AttemptState.FINISHED
     attempt.finished_at = finished_at
     attempt.points_earned = score.points_earned
@@ -332,6 +326,7 @@ class RegradeReport:
     quiz: Quiz
     checked: int
     rows: list[RegradeRow]
+    stale: list[Attempt] = field(default_factory=list)
     run: RegradeRun | None = None
 
 
@@ -365,30 +360,40 @@ def _slot_questions(quiz: Quiz) -> dict[int, Question]:
 
 
 def regrade_plan(quiz: Quiz) -> RegradeReport:
-    """Recompute every finished attempt of the quiz against the current key (no writes)."""
+    """Recompute every finished attempt of the quiz against the current key (no writes).
+
+    `rows` are the attempts whose score or a question's credit moves; `stale` also lists
+    those whose pinned key merely differs from the current one (same score), which a real
+    regrade refreshes too, so review pages show the corrected key.
+    """
     questions = _slot_questions(quiz)
     attempts = list(
         Attempt.objects.filter(quiz=quiz, state=AttemptState.FINISHED)
         .select_related("user").prefetch_related("slots", "responses").order_by("pk")
     )
     rows = []
+    stale = []
     for attempt in attempts:
         responses = {r.question_id: r for r in attempt.responses.all()}
         items = []
         moved = []
+        outdated = False
         for slot in attempt.slots.all():
             snapshot = _current_snapshot(slot.snapshot, questions[slot.question_id])
+            outdated = outdated or snapshot != slot.snapshot
             response = responses.get(slot.question_id)
             fraction = slot_fraction(snapshot, list(response.selected) if response else [])
             items.append((fraction, Decimal(snapshot["points"])))
             old_fraction = response.fraction if response and response.fraction is not None else 0
-            if snapshot != slot.snapshot or fraction != old_fraction:
+            if fraction != old_fraction:
                 moved.append({"key": snapshot["key"], "old": str(old_fraction),
-                              "new": str(fraction), "slot": str(slot.pk)})
+                              "new": str(fraction)})
         new = scoring.attempt_score(items).percentage
         if moved or new != attempt.percentage:
             rows.append(RegradeRow(attempt, attempt.percentage or Decimal(0), new, moved))
-    return RegradeReport(quiz=quiz, checked=len(attempts), rows=rows)
+        if outdated or moved or new != attempt.percentage:
+            stale.append(attempt)
+    return RegradeReport(quiz=quiz, checked=len(attempts), rows=rows, stale=stale)
 
 
 @transaction.atomic
@@ -397,8 +402,10 @@ def attempt_regrade(
 ) -> RegradeReport:
     """Regrade the quiz's finished attempts against its current key, with an audit record.
 
-    Stores new scores and the new credits in each attempt's snapshot, and records who ran
-    it, when, and every score that moved. A second run finds nothing to change.
+    Stores new scores, pass/fail and the new credits in each attempt's snapshot (so review
+    pages show the corrected key), completes the checkpoint lesson of anyone who now
+    passes, and records who ran it, when, and every score that moved. Writes in bulk, so
+    the transaction stays short; a second run finds nothing to change.
     """
     now = now or timezone.now()
     report = regrade_plan(quiz)
@@ -407,34 +414,108 @@ def attempt_regrade(
         attempts_checked=report.checked,
     )
     questions = _slot_questions(quiz)
-    for row in report.rows:
-        attempt = row.attempt
-        responses = {r.question_id: r for r in attempt.responses.all()}
+    slots: list[AttemptQuestion] = []
+    responses: list[Response] = []
+    attempts: list[Attempt] = []
+    for attempt in report.stale:
+        saved = {r.question_id: r for r in attempt.responses.all()}
         items = []
         for slot in attempt.slots.all():
             slot.snapshot = _current_snapshot(slot.snapshot, questions[slot.question_id])
-            slot.save(update_fields=["snapshot"])
-            response = responses.get(slot.question_id)
+            slots.append(slot)
+            response = saved.get(slot.question_id)
             selected = list(response.selected) if response else []
             fraction = slot_fraction(slot.snapshot, selected)
             items.append((fraction, Decimal(slot.snapshot["points"])))
-            Response.objects.update_or_create(
-                attempt=attempt, question_id=slot.question_id,
-                defaults={"fraction": fraction, "selected": selected,
-                          "answered_at": response.answered_at if response else now},
-            )
+            responses.append(Response(
+                attempt=attempt, question_id=slot.question_id, selected=selected,
+                fraction=fraction, answered_at=response.answered_at if response else now,
+            ))
         score = scoring.attempt_score(items)
-        Attempt.objects.filter(pk=attempt.pk).update(
-            points_earned=score.points_earned, points_possible=score.points_possible,
-            percentage=score.percentage,
-            passed=scoring.has_passed(score.percentage, quiz.pass_mark),
-        )
-        RegradeChange.objects.create(
-            run=run, attempt=attempt, old_percentage=row.old, new_percentage=row.new,
-            questions=[{k: v for k, v in q.items() if k != "slot"} for q in row.questions],
-        )
+        attempt.points_earned = score.points_earned
+        attempt.points_possible = score.points_possible
+        attempt.percentage = score.percentage
+        attempt.passed = scoring.has_passed(score.percentage, quiz.pass_mark)
+        attempts.append(attempt)
+    AttemptQuestion.objects.bulk_update(slots, ["snapshot"], batch_size=500)
+    Response.objects.bulk_create(
+        responses, update_conflicts=True, unique_fields=["attempt", "question"],
+        update_fields=["fraction", "selected"], batch_size=500,
+    )
+    Attempt.objects.bulk_update(
+        attempts, ["points_earned", "points_possible", "percentage", "passed"], batch_size=500
+    )
+    RegradeChange.objects.bulk_create(
+        [
+            RegradeChange(
+                run=run, attempt=row.attempt, old_percentage=row.old, new_percentage=row.new,
+                questions=row.questions,
+            )
+            for row in report.rows
+        ],
+        batch_size=500,
+    )
+    _complete_checkpoint_lessons(quiz, [a.user_id for a in attempts if a.passed], now)
     report.run = run
     return report
+
+
+def _complete_checkpoint_lessons(quiz: Quiz, user_ids: Sequence[int], now: datetime) -> None:
+    """Passing a checkpoint completes its lesson; the first completion time is kept.
+
+    Not while the quiz hides scores: a completed lesson would tell the learner they passed.
+    """
+    if quiz.lesson_id is None or not user_ids or quiz.review_score != ReviewTiming.IMMEDIATELY:
+        return
+    LessonProgress.objects.bulk_create(
+        [LessonProgress(user_id=uid, lesson_id=quiz.lesson_id, last_viewed_at=now,
+                        completed_at=now) for uid in set(user_ids)],
+        ignore_conflicts=True,
+    )
+    LessonProgress.objects.filter(
+        user_id__in=user_ids, lesson_id=quiz.lesson_id, completed_at__isnull=True
+    ).update(completed_at=now)
+
+
+@transaction.atomic
+def attempt_deadlines_refresh(*, quiz: Quiz, user_id: int | None = None) -> int:
+    """Recompute the deadline of open attempts after the quiz's time limit or close date,
+    or a learner's override, changed: extra time granted mid-attempt counts at once, and a
+    close date moved earlier ends open attempts at it. Returns how many moved.
+    """
+    attempts = Attempt.objects.filter(quiz=quiz, state=AttemptState.OPEN)
+    if user_id is not None:
+        attempts = attempts.filter(user_id=user_id)
+    overrides = {o.user_id: o for o in QuizOverride.objects.filter(quiz=quiz)}
+    moved = []
+    for attempt in attempts:
+        allowance = rules.allowance(quiz, overrides.get(attempt.user_id))
+        deadline = rules.deadline(attempt.started_at, allowance)
+        if deadline != attempt.deadline:
+            attempt.deadline = deadline
+            moved.append(attempt)
+    Attempt.objects.bulk_update(moved, ["deadline"], batch_size=500)
+    return len(moved)
+
+
+@transaction.atomic
+def quiz_pass_mark_apply(*, quiz: Quiz, now: datetime | None = None) -> int:
+    """After the pass mark changed, restate pass/fail of every finished attempt by it, and
+    complete the checkpoint lesson of anyone who now passes. Returns how many changed.
+    """
+    now = now or timezone.now()
+    finished = Attempt.objects.filter(quiz=quiz, state=AttemptState.FINISHED)
+    changed = finished.filter(percentage__gte=quiz.pass_mark).exclude(passed=True).update(
+        passed=True
+    )
+    changed += finished.filter(percentage__lt=quiz.pass_mark).exclude(passed=False).update(
+        passed=False
+    )
+    passers = list(
+        finished.filter(passed=True).values_list("user_id", flat=True).distinct()
+    )
+    _complete_checkpoint_lessons(quiz, passers, now)
+    return changed
 
 
 # Integrity check ------------------------------------------------------------------------
@@ -447,7 +528,7 @@ class GradeMismatch:
 
 
 def grade_mismatches(attempts: Iterable[Attempt]) -> list[GradeMismatch]:
-    """Finished attempts whose stored score differs from a recomputation of their responses."""
+    """Finished attempts whose stored score (or pass/fail) differs from a recomputation."""
     mismatches = []
     for attempt in attempts:
         responses = {r.question_id: r for r in attempt.responses.all()}
@@ -457,7 +538,8 @@ def grade_mismatches(attempts: Iterable[Attempt]) -> list[GradeMismatch]:
             fraction = slot_fraction(slot.snapshot, list(response.selected) if response else [])
             items.append((fraction, Decimal(slot.snapshot["points"])))
         recomputed = scoring.attempt_score(items).percentage
-        if recomputed != attempt.percentage:
+        passed = scoring.has_passed(recomputed, attempt.quiz.pass_mark)
+        if recomputed != attempt.percentage or passed != attempt.passed:
             mismatches.append(GradeMismatch(attempt, attempt.percentage, recomputed))
     return mismatches
 

@@ -143,3 +143,32 @@ def test_regrade_after_a_question_becomes_single_answer(graded_quiz):
     assert any(row.attempt.pk == attempt.pk for row in report.rows)
     call_command("regrade_quiz", "checkpoint", stdout=io.StringIO())
     call_command("check_grades", stdout=io.StringIO())
+
+
+def test_regrade_writes_in_bulk(graded_quiz, django_assert_max_num_queries):
+    quiz, question = graded_quiz
+    for index in range(20):
+        user = UserFactory.create(username=f"extra{index}")
+        EnrolmentFactory.create(user=user, course=quiz.course)
+        attempt = services.attempt_start(user=user, quiz=quiz)
+        services.attempt_submit(attempt=attempt, slots=list(attempt.slots.all()), answers={})
+    fix_key(question)
+    with django_assert_max_num_queries(20):
+        report = services.attempt_regrade(quiz=quiz, actor=None, actor_label="test")
+    assert len(report.rows) == 2
+
+
+def test_admin_attempt_page_query_count_is_flat(client, graded_quiz, django_assert_max_num_queries):
+    from django.urls import reverse
+
+    quiz, _question = graded_quiz
+    for _ in range(10):
+        make_question(quiz)
+    user = UserFactory.create(username="many")
+    EnrolmentFactory.create(user=user, course=quiz.course)
+    attempt = services.attempt_start(user=user, quiz=quiz)
+    services.attempt_submit(attempt=attempt, slots=list(attempt.slots.all()), answers={})
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("admin:quizzes_attempt_change", args=[attempt.pk]))
+    assert response.status_code == 200

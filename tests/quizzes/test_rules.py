@@ -373,3 +373,59 @@ def test_dashboard_hides_a_score_the_review_options_hide(student_client, student
     page = student_client.get(reverse("quizzes:dashboard")).text
     assert "Not shown yet" in page
     assert "Course grade: 0.00%" not in page
+
+
+def test_lowering_the_pass_mark_restates_results_and_completes_the_lesson(
+    client, student, enrol
+):
+    from django.contrib.auth.models import Group
+
+    from course.models import LessonProgress
+
+    lesson = LessonFactory.create()
+    quiz = make_quiz(lesson.course, lesson=lesson, n_questions=3, pass_mark=Decimal(70))
+    enrol(student, lesson.course)
+    attempt = services.attempt_start(user=student, quiz=quiz)
+    slots = list(attempt.slots.order_by("position"))
+    answers = {s.question_id: [right_choice(s)] for s in slots[:2]}
+    services.attempt_submit(attempt=attempt, slots=slots, answers=answers)
+    attempt.refresh_from_db()
+    assert not attempt.passed
+    teacher = UserFactory.create(is_staff=True)
+    teacher.groups.add(Group.objects.get(name="Instructors"))
+    lesson.course.instructors.add(teacher)
+    client.force_login(teacher)
+    from tests.quizzes.test_admin import quiz_form
+
+    response = client.post(reverse("admin:quizzes_quiz_change", args=[quiz.pk]),
+                           {**quiz_form(quiz, is_published="on", pass_mark="60"),
+                            "lesson": lesson.pk}, follow=True)
+    assert "Pass/fail restated for 1 finished attempts" in response.text
+    attempt.refresh_from_db()
+    assert attempt.passed
+    assert LessonProgress.objects.get(user=student, lesson=lesson).completed_at is not None
+    call_command("check_grades", stdout=io.StringIO())
+
+
+def test_extra_time_granted_mid_attempt_moves_the_deadline(student, enrol):
+    quiz = make_quiz(time_limit_minutes=10)
+    enrol(student, quiz.course)
+    with time_machine.travel(T0, tick=False):
+        attempt = services.attempt_start(user=student, quiz=quiz)
+        QuizOverride.objects.create(quiz=quiz, user=student, time_limit_minutes=25)
+        assert services.attempt_deadlines_refresh(quiz=quiz, user_id=student.pk) == 1
+    attempt.refresh_from_db()
+    assert attempt.deadline == T0 + timedelta(minutes=25)
+
+
+def test_hidden_scores_do_not_complete_the_lesson(student, enrol):
+    from course.models import LessonProgress
+
+    lesson = LessonFactory.create()
+    quiz = make_quiz(lesson.course, lesson=lesson, n_questions=1, review_score="never")
+    enrol(student, lesson.course)
+    attempt = services.attempt_start(user=student, quiz=quiz)
+    slot = attempt.slots.get()
+    services.attempt_submit(attempt=attempt, slots=[slot],
+                            answers={slot.question_id: [right_choice(slot)]})
+    assert not LessonProgress.objects.filter(user=student, completed_at__isnull=False).exists()
