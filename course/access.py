@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .models import Course, Enrolment
+from django.db.models import Q
+
+from .models import Course, Enrolment, Lesson, LessonProgress
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -16,3 +18,22 @@ def can_teach(user: User | AnonymousUser, course: Course) -> bool:
 
 def enrolment_for(user: User | AnonymousUser, course: Course) -> Enrolment | None:
     return Enrolment.objects.for_user(user).filter(course=course).first()
+
+
+def locked_by(user: User | AnonymousUser, lesson: Lesson) -> Lesson | None:
+    """The previous lesson the learner must complete before this one, or None if open."""
+    if not lesson.requires_previous:
+        return None
+    previous = (
+        Lesson.objects.published()
+        .filter(course_id=lesson.course_id)
+        .filter(Q(order__lt=lesson.order) | Q(order=lesson.order, pk__lt=lesson.pk))
+        .order_by("-order", "-pk")
+        .first()
+    )
+    if previous is None:
+        return None
+    done = LessonProgress.objects.filter(
+        user_id=user.pk or 0, lesson=previous, completed_at__isnull=False
+    ).exists()
+    return None if done else previous

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
 from . import services
-from .access import can_teach, enrolment_for
+from .access import can_teach, enrolment_for, locked_by
 from .forms import SignupForm
 from .models import Course, GlossaryTerm, Lesson, LessonProgress, TimelineEvent
 from .rendering import render_markdown
@@ -139,6 +139,10 @@ def lesson_complete(request: HttpRequest, course_slug: str, slug: str) -> HttpRe
     if enrolment_for(request.user, lesson.course) is None:
         messages.error(request, _("Enrol in the course before marking lessons complete."))
         return redirect(lesson.course)
+    previous = locked_by(request.user, lesson)
+    if previous is not None:
+        messages.error(request, _("Complete “%(title)s” first.") % {"title": previous.title})
+        return redirect(previous)
     services.lesson_mark_complete(user=request.user, lesson=lesson)  # type: ignore[arg-type]
     messages.success(request, _("“%(lesson)s” is marked complete.") % {"lesson": lesson.title})
     return redirect(lesson)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from course.access import enrolment_for
+from course.access import enrolment_for, locked_by
 from course.models import Enrolment, Lesson, LessonProgress
 
 from . import rules, scoring, services
@@ -72,6 +72,10 @@ def quiz_start(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
     if enrolment_for(request.user, quiz.course) is None:
         messages.error(request, _("Enrol in the course before taking its quizzes."))
         return redirect(quiz.course)
+    previous = locked_by(request.user, quiz.lesson) if quiz.lesson else None
+    if previous is not None:
+        messages.error(request, _("Complete “%(title)s” first.") % {"title": previous.title})
+        return redirect(previous)
     try:
         attempt = services.attempt_start(user=request.user, quiz=quiz)  # type: ignore[arg-type]
     except services.AttemptNotAllowed as refusal:

@@ -222,3 +222,23 @@ def test_glossary_and_timeline_query_counts_are_flat(client, django_assert_max_n
         client.get(reverse("course:glossary", args=[course.slug]))
     with django_assert_max_num_queries(3):
         client.get(reverse("course:timeline", args=[course.slug]))
+
+
+def test_a_locked_lesson_cannot_be_completed_nor_its_quiz_started(student_client, student, enrol):
+    course = CourseFactory.create()
+    first = LessonFactory.create(course=course, order=1, title="First lesson")
+    second = LessonFactory.create(course=course, order=2, requires_previous=True)
+    quiz = make_quiz(course, lesson=second)
+    enrol(student, course)
+    response = student_client.post(
+        reverse("course:lesson_complete", args=[course.slug, second.slug]), follow=True
+    )
+    assert "Complete “First lesson” first." in response.text
+    assert not LessonProgress.objects.filter(lesson=second).exists()
+    student_client.post(reverse("quizzes:start", args=[course.slug, quiz.slug]))
+    assert not quiz.attempts.exists()
+    from course.services import lesson_mark_complete
+
+    lesson_mark_complete(user=student, lesson=first)
+    student_client.post(reverse("course:lesson_complete", args=[course.slug, second.slug]))
+    assert LessonProgress.objects.get(lesson=second).completed_at is not None
