@@ -1,6 +1,10 @@
-from django.urls import path
+from django.urls import path, register_converter
+
+from config.converters import IdConverter
 
 from . import analysis_views, instructor_views, views
+
+register_converter(IdConverter, "id")
 
 app_name = "quizzes"
 
@@ -12,10 +16,10 @@ urlpatterns = [
         views.quiz_start,
         name="start",
     ),
-    path("attempts/<int:pk>/", views.attempt_take, name="take"),
-    path("attempts/<int:pk>/save/", views.attempt_save, name="save"),
-    path("attempts/<int:pk>/submit/", views.attempt_submit, name="submit"),
-    path("attempts/<int:pk>/result/", views.attempt_result, name="result"),
+    path("attempts/<id:pk>/", views.attempt_take, name="take"),
+    path("attempts/<id:pk>/save/", views.attempt_save, name="save"),
+    path("attempts/<id:pk>/submit/", views.attempt_submit, name="submit"),
+    path("attempts/<id:pk>/result/", views.attempt_result, name="result"),
     path(
         "courses/<slug:course_slug>/gradebook/",
         instructor_views.gradebook,
@@ -32,12 +36,12 @@ urlpatterns = [
         name="analysis",
     ),
     path(
-        "courses/<slug:course_slug>/gradebook/learners/<int:user_id>/",
+        "courses/<slug:course_slug>/gradebook/learners/<id:user_id>/",
         instructor_views.learner_detail,
         name="learner_detail",
     ),
     path(
-        "courses/<slug:course_slug>/gradebook/attempts/<int:pk>/",
+        "courses/<slug:course_slug>/gradebook/attempts/<id:pk>/",
         instructor_views.attempt_detail,
         name="attempt_detail",
     ),

@@ -142,3 +142,11 @@ def test_each_role_gets_the_expected_status_and_no_foreign_learner_data(client, 
         if not sees_learners and b"owner-learner" in body:
             failures.append(f"{name} {url}: shows another learner's username")
     assert not failures, "\n".join(failures)
+
+
+def test_absurd_ids_are_not_found(client):
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    huge = "9" * 40
+    assert client.get(f"/attempts/{huge}/").status_code == 404
+    course = CourseFactory.create()
+    assert client.get(f"/courses/{course.slug}/gradebook/learners/{huge}/").status_code == 404
