@@ -68,7 +68,11 @@ def _read_yaml(path: Path, problems: list[str]) -> Any:
 
 
 def _read_lesson(path: Path, problems: list[str]) -> tuple[dict[str, Any], str] | None:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{path}: cannot read as UTF-8 ({exc})")
+        return None
     if not text.startswith("---\n"):
         problems.append(f"{path}:1: a lesson starts with a '---' front-matter line")
         return None
@@ -96,6 +100,35 @@ def _require(data: dict[str, Any], keys: list[str], where: str, problems: list[s
     return not missing
 
 
+def _mappings(value: Any, where: str, problems: list[str]) -> list[dict[str, Any]]:
+    """`value` as a list of mappings, or [] after naming what is wrong with it."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        problems.append(f"{where}: must be a list of entries, each with named fields")
+        return []
+    return value
+
+
+def _number(
+    data: dict[str, Any], key: str, where: str, problems: list[str], *,
+    low: Decimal, high: Decimal | None = None, whole: bool = False,
+) -> None:
+    value = data.get(key)
+    if value is None:
+        return
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok and whole:
+        ok = isinstance(value, int)
+    if ok:
+        number = Decimal(str(value))
+        ok = number >= low and (high is None or number <= high)
+    if not ok:
+        span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        kind = "a whole number" if whole else "a number"
+        problems.append(f"{where}: {key} must be {kind} {span} (not {value!r})")
+
+
 def _decimal(value: Any, where: str, problems: list[str]) -> Decimal | None:
     try:
         return Decimal(str(value))
@@ -118,14 +151,19 @@ def parse(root: Path) -> Plan:
     problems: list[str] = []
     if not root.is_dir():
         raise ContentError([f"{root}: no such directory"])
+    if not (root / "course.yaml").exists():
+        raise ContentError([f"{root / 'course.yaml'}: missing (the course's slug and title)"])
     course = _read_yaml(root / "course.yaml", problems) or {}
-    if course:
+    if not isinstance(course, dict):
+        problems.append(f"{root / 'course.yaml'}: must be a mapping of fields")
+        course = {}
+    elif course:
         _require(course, ["slug", "title", "summary"], str(root / "course.yaml"), problems)
 
     glossary: list[dict[str, Any]] = []
     glossary_path = root / "glossary.yaml"
     if glossary_path.exists():
-        glossary = _read_yaml(glossary_path, problems) or []
+        glossary = _mappings(_read_yaml(glossary_path, problems), str(glossary_path), problems)
         for index, entry in enumerate(glossary, start=1):
             _require(entry, ["slug", "term", "definition"], f"{glossary_path} entry {index}",
                      problems)
@@ -139,6 +177,13 @@ def parse(root: Path) -> Plan:
         meta, body = parsed
         if not _require(meta, ["slug", "title", "order"], str(path), problems):
             continue
+        _number(meta, "order", str(path), problems, low=Decimal(1), whole=True)
+        _number(meta, "estimated_minutes", str(path), problems, low=Decimal(1), whole=True)
+        objectives = meta.get("objectives") or []
+        if not isinstance(objectives, list):
+            problems.append(f"{path}: objectives must be a list")
+            meta["objectives"] = []
+        meta["sources"] = _mappings(meta.get("sources"), f"{path} sources", problems)
         rendered = render_markdown(body)
         for slug in rendered.glossary_slugs:
             if slug not in glossary_slugs:
@@ -158,6 +203,11 @@ def parse(root: Path) -> Plan:
             continue
         if not _require(quiz, ["slug", "title", "questions"], str(path), problems):
             continue
+        quiz["questions"] = _mappings(quiz["questions"], f"{path} questions", problems)
+        _number(quiz, "pass_mark", str(path), problems, low=Decimal(0), high=Decimal(100))
+        _number(quiz, "weight", str(path), problems, low=Decimal(0))
+        _number(quiz, "order", str(path), problems, low=Decimal(0), whole=True)
+        _number(quiz, "attempt_delay_minutes", str(path), problems, low=Decimal(0), whole=True)
         if quiz.get("lesson") and quiz["lesson"] not in anchors:
             problems.append(f"{path}: lesson '{quiz['lesson']}' does not exist")
         if quiz.get("grading_method", "highest") not in GradingMethod.values:
@@ -180,7 +230,7 @@ def parse(root: Path) -> Plan:
     timeline: list[dict[str, Any]] = []
     timeline_path = root / "timeline.yaml"
     if timeline_path.exists():
-        timeline = _read_yaml(timeline_path, problems) or []
+        timeline = _mappings(_read_yaml(timeline_path, problems), str(timeline_path), problems)
         for index, event in enumerate(timeline, start=1):
             where = f"{timeline_path} entry {index}"
             _require(event, ["date", "title", "text"], where, problems)
@@ -203,6 +253,8 @@ def _check_question(
     where = f"{path} question '{question.get('key', '?')}'"
     if not _require(question, ["key", "kind", "text", "choices"], where, problems):
         return
+    question["choices"] = _mappings(question["choices"], f"{where} choices", problems)
+    _number(question, "points", where, problems, low=Decimal("0.01"))
     if question["kind"] not in QuestionKind.values:
         problems.append(f"{where}: kind must be one of {QuestionKind.values}")
         return
@@ -369,22 +421,31 @@ def _load_quiz(
 
 
 def _sync_choices(question: Question, choices: list[dict[str, Any]], report: LoadReport) -> None:
-    """Update choices by position, so their ids (which past attempts cite) stay stable."""
+    """Update choices in place, matching them by text first, so that reordering choices in
+    a file keeps each choice's id (which past attempts and regrades cite) on the same
+    answer; a reworded choice takes over a leftover one, and extras are removed.
+    """
     current = list(question.choices.all())
+    by_text = {choice.text: choice for choice in current}
+    wanted: list[dict[str, Any]] = []
     for order, data in enumerate(choices, start=1):
-        values = {
+        wanted.append({
             "order": order,
             "text": str(data["text"]).strip(),
             "is_correct": bool(data.get("correct", False)),
             "credit": Decimal(str(data["credit"])) if data.get("credit") is not None else None,
             "feedback": str(data.get("feedback", "")).strip(),
-        }
-        if order <= len(current):
-            _sync(current[order - 1], values, report, "choices")
-        else:
+        })
+    matched = {id(values): by_text.pop(str(values["text"]), None) for values in wanted}
+    leftovers = [choice for choice in current if choice.text in by_text]
+    for values in wanted:
+        choice = matched[id(values)] or (leftovers.pop(0) if leftovers else None)
+        if choice is None:
             Choice.objects.create(question=question, **values)
             report.created["choices"] += 1
-    for extra in current[len(choices) :]:
+        else:
+            _sync(choice, values, report, "choices")
+    for extra in leftovers:
         extra.delete()
         report.updated["choices"] += 1
 

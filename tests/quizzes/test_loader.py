@@ -113,6 +113,13 @@ def test_question_removed_from_the_file_is_retired_not_deleted(content):
         ("lessons/01-first.md", LESSON.replace("glossary:makran", "glossary:nowhere"),
          "glossary link 'nowhere'"),
         ("lessons/01-first.md", LESSON.replace("---\n", "", 1), "front-matter"),
+        ("lessons/01-first.md", LESSON.replace("order: 1", "order: abc"), "order must be"),
+        ("quizzes/01-first.yaml", "pass_mark: 150\n" + QUIZ, "pass_mark must be"),
+        ("quizzes/01-first.yaml", QUIZ.split("questions:")[0] + "questions: 5\n",
+         "must be a list of entries"),
+        ("glossary.yaml", "makran: A coast.\n", "must be a list of entries"),
+        ("quizzes/01-first.yaml", QUIZ.replace("kind: single", "kind: single\n    points: 0"),
+         "points must be"),
     ],
 )
 def test_a_broken_file_names_the_fault_and_loads_nothing(content, filename, text, message):
@@ -128,3 +135,23 @@ def test_shipped_course_loads(tmp_path):
     shutil.copytree(settings.COURSE_FIXTURES_DIR, tmp_path / "course")
     load(tmp_path / "course")
     assert Lesson.objects.count() >= 2
+
+
+def test_a_lesson_that_is_not_utf8_is_named(content):
+    (content / "lessons" / "01-first.md").write_bytes(b"---\nslug: \xff\n---\n")
+    with pytest.raises(CommandError, match="cannot read as UTF-8"):
+        load(content)
+
+
+def test_reordering_choices_in_the_file_keeps_each_answers_id(content):
+    load(content)
+    ids = {c.text: c.pk for c in Choice.objects.filter(question__key="q1")}
+    swapped = QUIZ.replace(
+        "      - {text: Right, correct: true}\n      - {text: Wrong}",
+        "      - {text: Wrong}\n      - {text: Right, correct: true}",
+    )
+    (content / "quizzes" / "01-first.yaml").write_text(swapped)
+    load(content)
+    after = {c.text: (c.pk, c.is_correct) for c in Choice.objects.filter(question__key="q1")}
+    assert after == {"Right": (ids["Right"], True), "Wrong": (ids["Wrong"], False)}
+    assert "nothing changed" in load(content)
