@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +25,9 @@ class CatalogueView(ListView):  # type: ignore[type-arg]
     context_object_name = "courses"
 
     def get_queryset(self) -> Any:
-        return Course.objects.published().prefetch_related("lessons")
+        return Course.objects.published().prefetch_related(
+            Prefetch("lessons", queryset=Lesson.objects.published())
+        )
 
 
 def signup(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
@@ -153,27 +155,27 @@ def question_problems(kind: str, choices: Sequence[ChoiceSpec]) -> list[str]:
     """Why a question cannot be answered right, as messages; empty when it is sound."""
     problems: list[str] = []
     if len(choices) < 2:
-        problems.append("needs at least two choices")
+        problems.append(_("needs at least two choices"))
         return problems
     credits = effective_credits(kind, choices)
     if kind == TRUE_FALSE and len(choices) != 2:
-        problems.append("a true/false question needs exactly two choices")
+        problems.append(_("a true/false question needs exactly two choices"))
     if kind in (SINGLE, TRUE_FALSE):
         full = [cid for cid, credit in credits.items() if credit == HUNDRED]
         if len(full) != 1:
             problems.append(
-                f"a single-answer question needs exactly one choice with 100% credit "
-                f"(it has {len(full)})"
+                _("a single-answer question needs exactly one choice with 100%% credit "
+                  "(it has %(n)d)") % {"n": len(full)}
             )
         if any(credit > HUNDRED for credit in credits.values()):
-            problems.append("no choice may carry more than 100% credit")
+            problems.append(_("no choice may carry more than 100% credit"))
     elif kind == MULTIPLE:
         positive = sum((c for c in credits.values() if c > 0), ZERO)
         if positive < HUNDRED - Decimal("0.01"):
             problems.append(
-                f"the positive credits add up to {display(positive)}%, so no answer can "
-                "reach 100%"
+                _("the positive credits add up to %(total)s%%, so no answer can reach 100%%")
+                % {"total": display(positive)}
             )
     else:
-        problems.append(f"unknown question kind {kind!r}")
+        problems.append(_("unknown question kind %(kind)r") % {"kind": kind})
     return problems

@@ -22,6 +22,25 @@ def duration(seconds: object) -> str:
 
 
 @register.filter
+def minutes(value: object) -> str:
+    """A timedelta as "N minutes" (or hours and minutes), for time limits."""
+    from datetime import timedelta
+
+    from django.utils.translation import ngettext
+
+    if not isinstance(value, timedelta):
+        return ""
+    total = int(value.total_seconds() // 60)
+    hours, mins = divmod(total, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if mins or not hours:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", mins) % {"n": mins})
+    return " ".join(parts)
+
+
+@register.filter
 def percent(value: object) -> str:
     """A grade as shown everywhere: two decimals, half-up, or an en dash when blank."""
     from decimal import ROUND_HALF_UP, Decimal
