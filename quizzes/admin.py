@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from course.admin_scoping import InstructorScopedMixin, RelatedOnly, ScopedInline
 
 from . import importers, scoring, services
+from . import regrade as regrading
 from .models import (
     Attempt,
     AttemptQuestion,
@@ -283,19 +284,19 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
                   permissions=["change"])
     def regrade_dry_run(self, request: Any, queryset: Any) -> None:
         for quiz in queryset:
-            report = services.regrade_plan(quiz)
+            report = regrading.regrade_plan(quiz)
             self._report(request, report, dry_run=True)
 
     @admin.action(description=_("Regrade against the current answer key (audited)"),
                   permissions=["change"])
     def regrade(self, request: Any, queryset: Any) -> None:
         for quiz in queryset:
-            report = services.attempt_regrade(
+            report = regrading.attempt_regrade(
                 quiz=quiz, actor=request.user, actor_label=request.user.get_username()
             )
             self._report(request, report, dry_run=False)
 
-    def _report(self, request: Any, report: services.RegradeReport, *, dry_run: bool) -> None:
+    def _report(self, request: Any, report: regrading.RegradeReport, *, dry_run: bool) -> None:
         verb = _("would change") if dry_run else _("changed")
         lines = [
             f"{row.attempt.user.get_username()} #{row.attempt.number}: "

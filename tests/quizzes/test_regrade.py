@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from quizzes import services
+from quizzes import regrade, services
 from quizzes.models import Attempt, RegradeChange, RegradeRun
 from tests.factories import EnrolmentFactory, QuizFactory, UserFactory, make_question
 
@@ -139,7 +139,7 @@ def test_regrade_after_a_question_becomes_single_answer(graded_quiz):
     services.attempt_submit(attempt=attempt, slots=slots, answers={multi.pk: both})
     Question.objects.filter(pk=multi.pk).update(kind=QuestionKind.SINGLE)
     multi.choices.filter(order=1).update(is_correct=False)
-    report = services.regrade_plan(quiz)
+    report = regrade.regrade_plan(quiz)
     assert any(row.attempt.pk == attempt.pk for row in report.rows)
     call_command("regrade_quiz", "checkpoint", stdout=io.StringIO())
     call_command("check_grades", stdout=io.StringIO())
@@ -154,7 +154,7 @@ def test_regrade_writes_in_bulk(graded_quiz, django_assert_max_num_queries):
         services.attempt_submit(attempt=attempt, slots=list(attempt.slots.all()), answers={})
     fix_key(question)
     with django_assert_max_num_queries(20):
-        report = services.attempt_regrade(quiz=quiz, actor=None, actor_label="test")
+        report = regrade.attempt_regrade(quiz=quiz, actor=None, actor_label="test")
     assert len(report.rows) == 2
 
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from quizzes.models import Attempt, AttemptState
-from quizzes.services import grade_mismatches
+from quizzes.regrade import grade_mismatches
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quizzes import scoring
 from quizzes.models import Quiz
-from quizzes.services import RegradeReport, attempt_regrade, regrade_plan
+from quizzes.regrade import RegradeReport, attempt_regrade, regrade_plan
 
 
 class Command(BaseCommand):
