@@ -357,7 +357,10 @@ def _sync_sources(lesson: Lesson, sources: list[dict[str, Any]], report: LoadRep
             LessonSource(lesson=lesson, order=o, title=t, publisher=p, url=u, published=d)
             for o, t, p, u, d in wanted
         )
-        report.updated["lesson sources"] += 1
+        if current:
+            report.updated["lesson sources"] += 1
+        else:
+            report.created["lesson sources"] += len(wanted)
 
 
 def _load_quiz(
@@ -484,10 +487,13 @@ def _sync_timeline(
         )
     )
     if current != wanted:
+        if current:
+            report.updated["timeline events"] += 1
+        else:
+            report.created["timeline events"] += len(wanted)
         course.timeline_events.all().delete()
         TimelineEvent.objects.bulk_create(
             TimelineEvent(course=course, order=o, date=d, end_date=e, title=t, text=x, tag=g,
                           lesson_id=lesson_id, anchor=a)
             for o, d, e, t, x, g, lesson_id, a in wanted
         )
-        report.updated["timeline events"] += 1
