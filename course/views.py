@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
 from . import services
-from .access import can_teach, enrolment_for, locked_by
+from .access import can_teach, course_for, enrolment_for, locked_by
 from .forms import SignupForm
 from .models import Course, GlossaryTerm, Lesson, LessonProgress, TimelineEvent
 from .rendering import render_markdown
@@ -42,24 +42,29 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
-def lessons_with_completion(course_slug: str, user: Any) -> list[Lesson]:
-    """The course's published lessons in order, each with `done` for this user, in one query."""
+def lessons_with_completion(
+    course: Course, user: Any, *, include_unpublished: bool = False
+) -> list[Lesson]:
+    """The course's lessons in order (published ones, unless the viewer teaches it), each
+    with `done` for this user, in one query plus one for their quizzes.
+    """
     done = LessonProgress.objects.filter(
         lesson=OuterRef("pk"), user_id=user.pk or 0, completed_at__isnull=False
     )
-    return list(
-        Lesson.objects.published()
-        .filter(course__slug=course_slug, course__is_published=True)
-        .select_related("course")
-        .prefetch_related("quizzes")
-        .annotate(done=Exists(done))
-        .order_by("order", "pk")
+    lessons = Lesson.objects.filter(course=course)
+    if not include_unpublished:
+        lessons = lessons.published()
+    found = list(
+        lessons.prefetch_related("quizzes").annotate(done=Exists(done)).order_by("order", "pk")
     )
+    for lesson in found:
+        lesson.course = course
+    return found
 
 
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.published(), slug=slug)
-    lessons = lessons_with_completion(slug, request.user)
+    lessons = lessons_with_completion(course, request.user)
     enrolment = enrolment_for(request.user, course)
     completed = len([lesson for lesson in lessons if lesson.done])  # type: ignore[attr-defined]
     next_lesson = next((lesson for lesson in lessons if not lesson.done), None)  # type: ignore[attr-defined]
@@ -93,15 +98,18 @@ def enrol(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def lesson_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    lessons = lessons_with_completion(course_slug, request.user)
+    course: Any = course_for(request.user, course_slug)
+    if course is None:
+        raise Http404(_("No such course."))
+    # Instructors also see unpublished lessons, to preview them as learners will.
+    lessons = lessons_with_completion(course, request.user, include_unpublished=course.teaches)
     index = next((i for i, lesson in enumerate(lessons) if lesson.slug == slug), None)
     if index is None:
         raise Http404(_("No such lesson in this course."))
-    lesson = lessons[index]
-    course = lesson.course
-    if enrolment_for(request.user, course) is None and not can_teach(request.user, course):
+    if not course.enrolled and not course.teaches:
         messages.info(request, _("Enrol in the course to read its lessons."))
         return redirect(course)
+    lesson = lessons[index]
     previous = lessons[index - 1] if index > 0 else None
     if lesson.requires_previous and previous is not None and not previous.done:  # type: ignore[attr-defined]
         return render(
@@ -110,7 +118,8 @@ def lesson_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResp
             {"course": course, "lesson": lesson, "previous": previous},
             status=403,
         )
-    services.lesson_record_view(user=request.user, lesson=lesson)  # type: ignore[arg-type]
+    if course.enrolled:
+        services.lesson_record_view(user=request.user, lesson=lesson)  # type: ignore[arg-type]
     glossary_url = reverse("course:glossary", kwargs={"slug": course.slug})
     return render(
         request,

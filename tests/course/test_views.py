@@ -242,3 +242,22 @@ def test_a_locked_lesson_cannot_be_completed_nor_its_quiz_started(student_client
     lesson_mark_complete(user=student, lesson=first)
     student_client.post(reverse("course:lesson_complete", args=[course.slug, second.slug]))
     assert LessonProgress.objects.get(lesson=second).completed_at is not None
+
+
+def test_instructor_previews_unpublished_lessons_that_learners_cannot_see(client, enrol):
+    from django.test import Client
+
+    course = CourseFactory.create(is_published=False)
+    draft = LessonFactory.create(course=course, is_published=False, title="Draft lesson")
+    teacher = UserFactory.create(is_staff=True)
+    course.instructors.add(teacher)
+    client.force_login(teacher)
+    page = client.get(lesson_url(draft))
+    assert page.status_code == 200
+    assert "Preview: this lesson is not published" in page.text
+    assert not LessonProgress.objects.filter(user=teacher).exists()
+    learner = UserFactory.create()
+    enrol(learner, course)
+    learner_client = Client()
+    learner_client.force_login(learner)
+    assert learner_client.get(lesson_url(draft)).status_code == 404
