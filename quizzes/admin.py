@@ -29,6 +29,7 @@ from .models import (
     RegradeRun,
     Response,
 )
+from .validation import quiz_problems
 
 
 def _spec(form: forms.ModelForm) -> scoring.ChoiceSpec:  # type: ignore[type-arg]
@@ -153,19 +154,6 @@ class QuizAdminForm(forms.ModelForm):  # type: ignore[type-arg]
                     [_("This quiz cannot be published yet:"), *problems], code="unpublishable"
                 )
         return data
-
-
-def quiz_problems(quiz: Quiz) -> list[str]:
-    """Messages for every active question of the quiz that cannot be answered right."""
-    questions = list(quiz.questions.filter(is_active=True).prefetch_related("choices"))
-    if not questions:
-        return [str(_("it has no active question."))]
-    messages = []
-    for question in questions:
-        specs = [scoring.ChoiceSpec(c.pk, c.is_correct, c.credit) for c in question.choices.all()]
-        for problem in scoring.question_problems(question.kind, specs):
-            messages.append(f"“{question.key}”: {problem}.")
-    return messages
 
 
 class QuestionImportForm(forms.Form):

@@ -7,6 +7,7 @@ user does not teach is a 404 and nothing about it leaks.
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -27,10 +28,12 @@ from django.utils.translation import gettext as _
 from course.models import Course, Enrolment, LessonProgress
 
 from . import exports, rules, scoring
-from .forms import GradebookFilterForm
+from .forms import AttemptForm, GradebookFilterForm, field_name
 from .grades import Gradebook
-from .models import Attempt, Quiz, QuizOverride
-from .review import FULL_REVIEW, review_items
+from .models import Attempt, AttemptQuestion, Quiz, QuizOverride
+from .review import FULL_REVIEW, build_items, course_lessons, review_items
+from .services import question_snapshot, slot_fraction
+from .validation import quiz_problems
 
 EXPORT_KINDS = {"grades": exports.grades_table, "responses": exports.responses_table}
 
@@ -160,3 +163,44 @@ def attempt_detail(request: HttpRequest, course_slug: str, pk: int) -> HttpRespo
     )
 
 
+
+
+@login_required
+def quiz_preview(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    """The quiz as a learner would take it, from the current questions, published or not.
+
+    Answers are scored and explained on the page; nothing is stored.
+    """
+    course = _taught_course(request, course_slug)
+    quiz = get_object_or_404(Quiz.objects.filter(course=course), slug=slug)
+    questions = quiz.questions.filter(is_active=True).order_by("order", "pk")
+    slots = [
+        AttemptQuestion(question_id=question.pk, position=position,
+                        snapshot=question_snapshot(question))
+        for position, question in enumerate(questions.prefetch_related("choices"), start=1)
+    ]
+    form = AttemptForm(request.POST or None, slots=slots)
+    items = None
+    score = None
+    if request.method == "POST" and form.is_valid():
+        answers = form.answers()
+        fractions = {s.question_id: slot_fraction(s.snapshot, answers.get(s.question_id, []))
+                     for s in slots}
+        score = scoring.attempt_score(
+            (fractions[s.question_id], Decimal(s.snapshot["points"])) for s in slots
+        ).percentage
+        items = build_items(slots, answers, fractions, FULL_REVIEW, course_lessons(course.pk))
+    questions_view = [
+        {"slot": slot, "field": form[field_name(slot)],
+         "multiple": slot.snapshot["kind"] == "multiple"}
+        for slot in slots
+    ]
+    return render(
+        request,
+        "quizzes/quiz_preview.html",
+        {"course": course, "quiz": quiz, "form": form, "questions": questions_view,
+         "items": items, "score": score, "review": FULL_REVIEW,
+         "passed": score is not None and scoring.has_passed(score, quiz.pass_mark),
+         "problems": [] if quiz.is_published else quiz_problems(quiz)},
+        status=400 if request.method == "POST" and not form.is_valid() else 200,
+    )

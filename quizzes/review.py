@@ -8,7 +8,7 @@ from typing import Any
 from course.models import Lesson
 from course.rendering import render_markdown
 
-from .models import Attempt
+from .models import Attempt, AttemptQuestion
 from .rules import Review
 
 FULL_REVIEW = Review(score=True, answers=True, feedback=True)
@@ -19,16 +19,35 @@ def review_items(attempt: Attempt, review: Review) -> list[dict[str, Any]]:
     what was chosen and, when `review` allows, the right answers, feedback, explanation.
     Three queries whatever the number of questions.
     """
-    course_lessons = Lesson.objects.filter(course_id=attempt.quiz.course_id).select_related(
-        "course"
-    )
-    lessons = {lesson.pk: lesson for lesson in course_lessons}
     responses = {r.question_id: r for r in attempt.responses.all()}
+    return build_items(
+        list(attempt.slots.all()),
+        {qid: list(r.selected) for qid, r in responses.items()},
+        {qid: r.fraction for qid, r in responses.items() if r.fraction is not None},
+        review,
+        course_lessons(attempt.quiz.course_id),
+    )
+
+
+def course_lessons(course_id: int) -> dict[int, Lesson]:
+    return {
+        lesson.pk: lesson
+        for lesson in Lesson.objects.filter(course_id=course_id).select_related("course")
+    }
+
+
+def build_items(
+    slots: list[AttemptQuestion],
+    chosen_by_question: dict[int, list[int]],
+    fractions: dict[int, Decimal],
+    review: Review,
+    lessons: dict[int, Lesson],
+) -> list[dict[str, Any]]:
+    """Review rows for pinned questions, from what was chosen and the fraction earned."""
     items = []
-    for slot in attempt.slots.all():
+    for slot in slots:
         snapshot = slot.snapshot
-        response = responses.get(slot.question_id)
-        chosen = set(response.selected) if response else set()
+        chosen = set(chosen_by_question.get(slot.question_id, []))
         choices = [
             {
                 "text": choice["text"],
@@ -38,7 +57,7 @@ def review_items(attempt: Attempt, review: Review) -> list[dict[str, Any]]:
             }
             for choice in snapshot["choices"]
         ]
-        fraction = response.fraction if response and response.fraction is not None else Decimal(0)
+        fraction = fractions.get(slot.question_id, Decimal(0))
         lesson = lessons.get(snapshot.get("lesson_id") or 0)
         section_title = ""
         if lesson is not None and snapshot.get("section_anchor"):

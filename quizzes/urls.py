@@ -31,6 +31,11 @@ urlpatterns = [
         name="gradebook_export",
     ),
     path(
+        "courses/<slug:course_slug>/quizzes/<slug:slug>/preview/",
+        instructor_views.quiz_preview,
+        name="preview",
+    ),
+    path(
         "courses/<slug:course_slug>/quizzes/<slug:slug>/analysis/",
         analysis_views.item_analysis,
         name="analysis",

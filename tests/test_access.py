@@ -58,6 +58,7 @@ RULES: dict[str, tuple[str, dict[str, int]]] = {
     "quizzes:gradebook": ("course", TEACHER_ONLY),
     "quizzes:gradebook_export": ("export", TEACHER_ONLY),
     "quizzes:analysis": ("quiz", TEACHER_ONLY),
+    "quizzes:preview": ("quiz", TEACHER_ONLY),
     "quizzes:learner_detail": ("learner", TEACHER_ONLY),
     "quizzes:attempt_detail": ("teacher_attempt", TEACHER_ONLY),
     "course:catalogue": ("none", ANYONE_200),

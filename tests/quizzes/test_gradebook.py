@@ -450,3 +450,28 @@ def test_export_query_count_does_not_grow_with_learners(course_book):
         finished(user, quiz, str(index))
     assert count() == before
     assert len(export_rows()) == 1 + 3 + 50
+
+
+def test_instructor_previews_a_quiz_and_nothing_is_stored(client, django_assert_max_num_queries):
+    from quizzes.models import Attempt
+    from tests.factories import make_question
+
+    quiz = QuizFactory.create(is_published=False, title="Draft quiz")
+    first = make_question(quiz, correct=(1,))
+    first.choices.update(feedback="FEEDBACK-TEXT")
+    make_question(quiz, correct=(0,))
+    teacher = UserFactory.create(is_staff=True)
+    quiz.course.instructors.add(teacher)
+    client.force_login(teacher)
+    url = reverse("quizzes:preview", args=[quiz.course.slug, quiz.slug])
+    with django_assert_max_num_queries(8):
+        page = client.get(url)
+    assert "Nothing you answer here is saved" in page.text
+    assert "FEEDBACK-TEXT" not in page.text
+    right = first.choices.get(is_correct=True)
+    result = client.post(url, {f"q{first.pk}": right.pk})
+    assert "50.00% — Not passed" in result.text
+    assert "Right answer" in result.text
+    assert not Attempt.objects.exists()
+    bad = client.post(url, {f"q{first.pk}": 999999})
+    assert bad.status_code == 400
