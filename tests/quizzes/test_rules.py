@@ -214,7 +214,7 @@ def test_final_exam_waits_for_the_checkpoints_and_says_which(student_client, stu
     final = make_quiz(lesson.course, requires_checkpoints_passed=True, title="Final")
     enrol(student, lesson.course)
     page = student_client.get(final.get_absolute_url()).text
-    assert "Pass the checkpoint quizzes first" in page
+    assert "Pass these checkpoint quizzes first" in page
     assert checkpoint.get_absolute_url() in page
     attempt = services.attempt_start(user=student, quiz=checkpoint)
     slots = list(attempt.slots.all())
