@@ -429,3 +429,19 @@ def test_hidden_scores_do_not_complete_the_lesson(student, enrol):
     services.attempt_submit(attempt=attempt, slots=[slot],
                             answers={slot.question_id: [right_choice(slot)]})
     assert not LessonProgress.objects.filter(user=student, completed_at__isnull=False).exists()
+
+
+def test_score_shown_but_answers_hidden_reveals_no_per_question_marks(
+    student_client, student, enrol
+):
+    quiz = make_quiz(n_questions=2, review_score="immediately", review_answers="never")
+    enrol(student, quiz.course)
+    attempt = services.attempt_start(user=student, quiz=quiz)
+    slots = list(attempt.slots.all())
+    services.attempt_submit(attempt=attempt, slots=slots,
+                            answers={slots[0].question_id: [right_choice(slots[0])]})
+    page = student_client.get(reverse("quizzes:result", args=[attempt.pk])).text
+    assert "50.00% — Not passed" in page
+    assert "1.00 / 1.00" not in page
+    assert "0.00 / 1.00" not in page
+    assert "Right answer" not in page
