@@ -12,10 +12,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 
-def can_teach(user: User | AnonymousUser, course: Course) -> bool:
-    return Course.objects.taught_by(user).filter(pk=course.pk).exists()
-
-
 def enrolment_for(user: User | AnonymousUser, course: Course) -> Enrolment | None:
     return Enrolment.objects.for_user(user).filter(course=course).first()
 

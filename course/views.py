@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
 from . import services
-from .access import can_teach, course_for, enrolment_for, locked_by
+from .access import course_for, enrolment_for, locked_by
 from .forms import SignupForm
 from .models import Course, GlossaryTerm, Lesson, LessonProgress, TimelineEvent
 from .rendering import render_markdown
@@ -63,9 +63,10 @@ def lessons_with_completion(
 
 
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    course = get_object_or_404(Course.objects.published(), slug=slug)
+    course: Any = course_for(request.user, slug)
+    if course is None or not course.is_published:
+        raise Http404(_("No such course."))
     lessons = lessons_with_completion(course, request.user)
-    enrolment = enrolment_for(request.user, course)
     completed = len([lesson for lesson in lessons if lesson.done])  # type: ignore[attr-defined]
     next_lesson = next((lesson for lesson in lessons if not lesson.done), None)  # type: ignore[attr-defined]
     return render(
@@ -74,8 +75,8 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "course": course,
             "lessons": lessons,
-            "enrolment": enrolment,
-            "teaches": can_teach(request.user, course),
+            "enrolment": course.enrolled,
+            "teaches": course.teaches,
             "completed": completed,
             "percent": round(100 * completed / len(lessons)) if lessons else 0,
             "next_lesson": next_lesson,
