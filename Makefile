@@ -24,6 +24,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_course
 	$(BIN)/python manage.py create_demo_accounts
 	@echo "Serving on http://$(HOST):$(PORT)/  (log in as 'student' or 'instructor')"

@@ -6,3 +6,6 @@ class CourseConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "course"
     verbose_name = _("Courses")
+
+    def ready(self) -> None:
+        from config import checks  # noqa: F401  registers the project's deploy checks

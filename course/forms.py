@@ -1,23 +1,30 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import UsernameField
 from django.utils.translation import gettext_lazy as _
 
 
-class SignupForm(UserCreationForm):  # type: ignore[type-arg]
-    email = forms.EmailField(label=_("Email"), help_text=_("Used only to recover your account."))
+class SignupForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Who the learner is; the password is chosen from the link mailed to the address.
+
+    The email is deliberately not checked against existing accounts here: the answer to
+    "is this address registered?" goes only to the address's owner (course/accounts.py).
+    Usernames stay unique and say so, as on most sites.
+    """
+
+    email = forms.EmailField(
+        label=_("Email"), max_length=254,
+        help_text=_("We send a link there to finish creating your account."),
+    )
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
 
-    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined,misc]
+    class Meta:
         model = get_user_model()
         fields = ("username", "email", "first_name", "last_name")
+        field_classes = {"username": UsernameField}
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("An account with this email already exists. Log in instead."),
-                code="duplicate_email",
-            )
-        return email
+    def clean_email(self) -> Any:
+        return get_user_model().objects.normalize_email(self.cleaned_data["email"].strip())

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +14,6 @@ from django.views.generic import ListView
 
 from . import services
 from .access import course_for, enrolment_for, locked_by
-from .forms import SignupForm
 from .models import Course, GlossaryTerm, Lesson, LessonProgress, TimelineEvent
 from .rendering import render_markdown
 
@@ -28,18 +26,6 @@ class CatalogueView(ListView):  # type: ignore[type-arg]
         return Course.objects.published().prefetch_related(
             Prefetch("lessons", queryset=Lesson.objects.published())
         )
-
-
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("quizzes:dashboard")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome! Your account is ready."))
-        return redirect("course:catalogue")
-    return render(request, "registration/signup.html", {"form": form})
 
 
 def lessons_with_completion(

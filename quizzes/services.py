@@ -123,6 +123,28 @@ def _pick_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
     return questions
 
 
+def _lock_learner(user: User) -> None:
+    """Row-lock the learner for the rest of the transaction (PostgreSQL; SQLite's
+    IMMEDIATE transactions already serialise writers)."""
+    type(user)._default_manager.select_for_update().filter(pk=user.pk).values_list(
+        "pk"
+    ).first()
+
+
+def _lock_attempt(attempt: Attempt) -> tuple[str, datetime | None] | None:
+    """Row-lock the attempt and return its current (state, deadline), or None if gone.
+
+    Callers take their clock reading after this, so a request that waited for the lock
+    is judged by when it ran, not by when it arrived behind another.
+    """
+    return (
+        Attempt.objects.select_for_update()
+        .filter(pk=attempt.pk)
+        .values_list("state", "deadline")
+        .first()
+    )
+
+
 @transaction.atomic
 def attempt_start(*, user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
     """Start an attempt, or return the learner's open one: never two open at once.
@@ -133,6 +155,11 @@ def attempt_start(*, user: User, quiz: Quiz, now: datetime | None = None) -> Att
     order and credits as they are now, and a deadline (the earlier of start + time limit
     and the close date, after the learner's override).
     """
+    # One start at a time per learner: the open-attempt check, the attempt count and the
+    # insert below then see each other's commits. Without it, under PostgreSQL's read
+    # committed, a start that lost the race for the open slot could count the winner's
+    # new attempt as used and refuse ("you have used all N attempts") instead of resuming.
+    _lock_learner(user)
     now = now or timezone.now()
     open_attempt = Attempt.objects.filter(user=user, quiz=quiz, state=AttemptState.OPEN).first()
     if open_attempt is not None:
@@ -183,10 +210,8 @@ def attempt_save(
     attempt finished are refused with AttemptOverdue / AttemptAlreadyFinished and change
     nothing. Locks the attempt row, so a save never interleaves with a finish.
     """
+    locked = _lock_attempt(attempt)
     now = now or timezone.now()
-    locked = Attempt.objects.select_for_update().filter(pk=attempt.pk).values_list(
-        "state", "deadline"
-    ).first()
     if locked is None or locked[0] != AttemptState.OPEN:
         raise AttemptAlreadyFinished
     if locked[1] is not None and now >= locked[1]:
@@ -219,11 +244,10 @@ def _finish(
 ) -> Attempt:
     """Score the saved responses (with `answers` replacing theirs) and finish, exactly once.
 
-    The attempt row is locked first (PostgreSQL; SQLite's IMMEDIATE transactions already
-    serialise writers), so no autosave interleaves; finishing itself is a compare-and-set
-    on the state, so a second finish raises AttemptAlreadyFinished and writes nothing.
+    Callers lock the attempt row first (`_lock_attempt`), so no autosave interleaves;
+    finishing itself is a compare-and-set on the state, so a second finish raises
+    AttemptAlreadyFinished and writes nothing.
     """
-    Attempt.objects.select_for_update().filter(pk=attempt.pk).values_list("pk").first()
     saved = {r.question_id: list(r.selected) for r in attempt.responses.all()}
     saved.update({qid: list(selected) for qid, selected in (answers or {}).items()})
     responses = []
@@ -279,6 +303,9 @@ def attempt_submit(
     then (`late=True`). When another request finished it first, this raises
     AttemptAlreadyFinished and changes nothing. Passing a checkpoint completes its lesson.
     """
+    locked = _lock_attempt(attempt)
+    if locked is not None:
+        attempt.deadline = locked[1]  # an override granted meanwhile counts
     now = now or timezone.now()
     late = rules.is_overdue(attempt, now)
     return Outcome(_finish(attempt, slots, now, None if late else answers), late=late)
@@ -287,6 +314,7 @@ def attempt_submit(
 @transaction.atomic
 def attempt_finish_overdue(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
     """Finish an attempt whose deadline has passed, with the answers saved by then."""
+    _lock_attempt(attempt)
     now = now or timezone.now()
     return _finish(attempt, list(attempt.slots.all()), now)
 

@@ -38,6 +38,8 @@ LOGGED_IN_200 = {**dict.fromkeys(ROLES, 200), "anonymous": LOGIN}
 
 RULES: dict[str, tuple[str, dict[str, int]]] = {
     "signup": ("none", {**dict.fromkeys(ROLES, 302), "anonymous": 200}),
+    "signup_done": ("none", ANYONE_200),
+    "signup_confirm": ("reset", dict.fromkeys(ROLES, 400)),  # a made-up link
     "login": ("none", ANYONE_200),
     "logout": ("none", dict.fromkeys(ROLES, 405)),
     "password_change": ("none", LOGGED_IN_200),

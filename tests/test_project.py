@@ -38,12 +38,67 @@ def test_prod_settings_refuse_to_start_without_allowed_hosts():
     assert "DJANGO_ALLOWED_HOSTS" in result.stderr
 
 
+PROD = {"DJANGO_SECRET_KEY": "k" * 30 + "Q9#x!" * 10, "DJANGO_ALLOWED_HOSTS": "example.com"}
+
+
 def test_prod_settings_pass_the_deployment_checklist():
     result = run_settings(
         "config.settings.prod",
-        {"DJANGO_SECRET_KEY": "k" * 30 + "Q9#x!" * 10, "DJANGO_ALLOWED_HOSTS": "example.com"},
+        {**PROD, "DJANGO_EMAIL_URL": "smtp://mailer:secret@mail.example.com:587/?tls=True"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deployment_checklist_warns_when_production_has_no_mail_server():
+    result = run_settings("config.settings.prod", PROD)
+    assert result.returncode != 0
+    assert "config.W001" in result.stderr + result.stdout
+    assert "DJANGO_EMAIL_URL" in result.stderr + result.stdout
+    with_host = run_settings("config.settings.prod", {**PROD, "EMAIL_HOST": "mail.example.com"})
+    assert with_host.returncode == 0, with_host.stdout + with_host.stderr
+
+
+def test_the_mail_url_configures_the_smtp_connection():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS, s.EMAIL_BACKEND)"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code], cwd=ROOT,
+        capture_output=True, text=True, check=True,
+        env={**clean, **PROD, "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+             "DJANGO_EMAIL_URL": "submission://mailer:secret@mail.example.com"},
+    )
+    assert result.stdout.split() == [
+        "mail.example.com", "587", "mailer", "True", "django.core.mail.backends.smtp.EmailBackend"
+    ]
+
+
+def test_x_forwarded_proto_counts_only_behind_a_trusted_proxy():
+    code = (
+        "from django.http import HttpResponse;"
+        "from django.test import RequestFactory;"
+        "from config.proxy import TrustedProxyMiddleware as M;"
+        "r = RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https',"
+        " HTTP_X_FORWARDED_FOR='203.0.113.9');"
+        "M(lambda q: HttpResponse())(r);"
+        "print(r.is_secure(), r.META['REMOTE_ADDR'])"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env = {**clean, **PROD, "DJANGO_SETTINGS_MODULE": "config.settings.prod"}
+
+    def run(**extra: str) -> list[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", "shell", "-v", "0", "-c", code], cwd=ROOT,
+            capture_output=True, text=True, check=True, env={**env, **extra},
+        ).stdout.split()
+
+    assert run() == ["False", "127.0.0.1"]  # any client could have sent the headers
+    assert run(DJANGO_TRUSTED_PROXY_COUNT="1") == ["True", "203.0.113.9"]
+    assert run(DJANGO_TRUSTED_PROXY_COUNT="1", DJANGO_TRUSTED_PROXY_IPS="10.0.0.0/8") == [
+        "False", "127.0.0.1"  # the peer is not one of the named proxies
+    ]
 
 
 def test_sqlite_settings_use_wal_immediate_transactions_and_a_busy_timeout():

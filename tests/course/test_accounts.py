@@ -1,5 +1,10 @@
+import re
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory
@@ -7,38 +12,113 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_creates_an_account_and_logs_in(client):
+SIGNUP = {"username": "amina", "email": "amina@example.com", "first_name": "Amina",
+          "last_name": "B"}
+
+
+def confirm_link(message: Any) -> str:
+    match = re.search(r"https?://[^/\s]+(/accounts/signup/[^\s]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def test_signup_mails_a_link_and_the_account_opens_once_a_password_is_chosen(client):
+    response = client.post(reverse("signup"), SIGNUP, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("signup_done")
+    assert "amina@example.com" in response.text
+    user = get_user_model().objects.get(username="amina")
+    assert not user.is_active
+    assert not user.has_usable_password()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["amina@example.com"]
+    link = confirm_link(mail.outbox[0])
     response = client.post(
-        reverse("signup"),
-        {"username": "amina", "email": "amina@example.com", "first_name": "Amina",
-         "last_name": "B", "password1": "a-long-pass-phrase-42",
-         "password2": "a-long-pass-phrase-42"},
+        link, {"new_password1": "a-long-pass-phrase-42", "new_password2": "a-long-pass-phrase-42"},
         follow=True,
     )
-    assert response.status_code == 200
-    assert get_user_model().objects.filter(username="amina").exists()
     assert response.context["user"].is_authenticated
+    user.refresh_from_db()
+    assert user.is_active
+    assert user.check_password("a-long-pass-phrase-42")
+    assert client.get(link).status_code == 400  # the link works once
 
 
-def test_signup_refuses_mismatched_passwords_with_a_message(client):
-    response = client.post(
-        reverse("signup"),
-        {"username": "amina", "email": "amina@example.com",
-         "password1": "a-long-pass-phrase-42", "password2": "different-pass-phrase-42"},
-    )
+def test_signup_with_a_registered_email_looks_the_same_and_tells_only_the_owner(client):
+    owner = UserFactory.create(username="the-owner", email="taken@example.com")
+    fresh = client.post(reverse("signup"), {**SIGNUP, "email": "new@example.com"})
+    taken = client.post(reverse("signup"), {**SIGNUP, "username": "other",
+                                            "email": "TAKEN@example.com"})
+    assert fresh.status_code == taken.status_code == 302
+    assert fresh["Location"] == taken["Location"] == reverse("signup_done")
+    assert not get_user_model().objects.filter(username="other").exists()
+    to_owner = mail.outbox[1]
+    assert to_owner.to == ["TAKEN@example.com"]
+    assert "already has an account" in to_owner.body
+    assert owner.username in to_owner.body
+    assert reverse("password_reset") in to_owner.body
+
+
+def test_signup_still_says_a_username_is_taken(client):
+    UserFactory.create(username="amina")
+    response = client.post(reverse("signup"), SIGNUP)
     assert response.status_code == 200
-    assert "didn’t match" in response.text or "didn't match" in response.text
-    assert not get_user_model().objects.filter(username="amina").exists()
-
-
-def test_signup_refuses_a_taken_email(client):
-    UserFactory.create(email="taken@example.com")
-    response = client.post(
-        reverse("signup"),
-        {"username": "other", "email": "TAKEN@example.com",
-         "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42"},
-    )
     assert "already exists" in response.text
+    assert not mail.outbox
+
+
+def test_signup_that_cannot_send_its_mail_creates_nothing_and_says_so(client, monkeypatch, caplog):
+    def refuse(*args: Any, **kwargs: Any) -> int:
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    response = client.post(reverse("signup"), SIGNUP)
+    assert response.status_code == 503
+    assert "could not send the email" in response.text
+    assert not get_user_model().objects.filter(username="amina").exists()
+    assert "Mail could not be sent" in caplog.text
+
+
+def test_signup_is_rate_limited_per_address(client, settings):
+    settings.SIGNUP_RATE = "3/h"
+    statuses = [
+        client.post(reverse("signup"), {**SIGNUP, "username": f"u{i}",
+                                        "email": f"u{i}@example.com"}).status_code
+        for i in range(4)
+    ]
+    assert statuses == [302, 302, 302, 429]
+    assert not get_user_model().objects.filter(username="u3").exists()
+    other = Client(REMOTE_ADDR="198.51.100.7")
+    assert other.post(reverse("signup"), {**SIGNUP, "username": "u9",
+                                          "email": "u9@example.com"}).status_code == 302
+
+
+def test_password_reset_mails_a_link(client):
+    UserFactory.create(username="farid", email="farid@example.com")
+    response = client.post(reverse("password_reset"), {"email": "farid@example.com"})
+    assert response.status_code == 302
+    assert "/accounts/reset/" in mail.outbox[0].body
+
+
+def test_password_reset_says_when_mail_cannot_be_sent(client, monkeypatch, caplog):
+    UserFactory.create(username="farid", email="farid@example.com")
+
+    def refuse(*args: Any, **kwargs: Any) -> int:
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    response = client.post(reverse("password_reset"), {"email": "farid@example.com"})
+    assert response.status_code == 503
+    assert "could not send the email" in response.text
+    assert "Mail could not be sent" in caplog.text
+
+
+def test_password_reset_is_rate_limited_per_address(client, settings):
+    settings.PASSWORD_RESET_RATE = "2/h"
+    statuses = [
+        client.post(reverse("password_reset"), {"email": f"n{i}@example.com"}).status_code
+        for i in range(3)
+    ]
+    assert statuses == [302, 302, 429]
 
 
 def test_login_and_logout(client):

@@ -1,0 +1,113 @@
+"""Sign-up by email link and password reset: rate-limited, and honest when mail fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.views import PasswordResetView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
+
+from . import accounts
+from .forms import SignupForm
+
+TOO_MANY = 429
+MAIL_DOWN = 503
+
+
+def _throttled(request: HttpRequest, group: str, rate: str) -> bool:
+    """Count this POST against the client address's allowance; True once it is spent."""
+    return is_ratelimited(request, group=group, key="ip", rate=rate, method="POST",
+                          increment=True)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("quizzes:dashboard")
+    form = SignupForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if _throttled(request, "signup", settings.SIGNUP_RATE):
+            form.add_error(None, _("Too many sign-ups from your network. Try again in an hour."))
+            status = TOO_MANY
+        else:
+            try:
+                accounts.signup_request(request=request, **form.cleaned_data)
+            except accounts.MailNotSent:
+                form.add_error(None, _(
+                    "We could not send the email that finishes your sign-up. Nothing was "
+                    "created; please try again later."
+                ))
+                status = MAIL_DOWN
+            else:
+                request.session["signup_email"] = form.cleaned_data["email"]
+                return redirect("signup_done")
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+def signup_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/signup_done.html",
+                  {"email": request.session.get("signup_email", "")})
+
+
+def _user_from_link(uidb64: str, token: str) -> Any:
+    try:
+        pk = force_str(urlsafe_base64_decode(uidb64))
+        user = get_user_model()._default_manager.get(pk=int(pk))
+    except (ValueError, OverflowError, TypeError, get_user_model().DoesNotExist):
+        return None
+    if user.is_active or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The emailed link: choose a password, and the account opens, signed in."""
+    user = _user_from_link(uidb64, token)
+    if user is None:
+        return render(request, "registration/signup_confirm.html", {"valid": False}, status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accounts.signup_confirm(user=user, password=form.cleaned_data["new_password1"])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome! Your account is ready."))
+        return redirect("quizzes:dashboard")
+    return render(request, "registration/signup_confirm.html", {"valid": True, "form": form})
+
+
+class ResetForm(PasswordResetForm):
+    """Django's reset form, but a mail that cannot be sent is an error, not a log line."""
+
+    def send_mail(self, subject_template_name: str, email_template_name: str,
+                  context: dict[str, Any], from_email: str | None, to_email: str,
+                  html_email_template_name: str | None = None) -> None:
+        accounts.mail_send(to=to_email, subject_template=subject_template_name,
+                           body_template=email_template_name, context=context)
+
+
+class ThrottledPasswordResetView(PasswordResetView):
+    form_class = ResetForm
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if _throttled(self.request, "password_reset", settings.PASSWORD_RESET_RATE):
+            form.add_error(None, _("Too many reset requests from your network. Try again in "
+                                   "an hour."))
+            return self.render_to_response(self.get_context_data(form=form), status=TOO_MANY)
+        try:
+            accounts.mail_check()
+            return super().form_valid(form)
+        except accounts.MailNotSent:
+            form.add_error(None, _("We could not send the email just now. Please try again "
+                                   "later."))
+            return self.render_to_response(self.get_context_data(form=form), status=MAIL_DOWN)
