@@ -79,8 +79,8 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         accounts.signup_confirm(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome! Your account is ready."))
-        return redirect("quizzes:dashboard")
+        messages.success(request, _("Welcome! Your account is ready. Choose a course to enrol."))
+        return redirect("course:catalogue")
     return render(request, "registration/signup_confirm.html", {"valid": True, "form": form})
 
 

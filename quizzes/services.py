@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -126,7 +127,7 @@ def _pick_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
 def _lock_learner(user: User) -> None:
     """Row-lock the learner for the rest of the transaction (PostgreSQL; SQLite's
     IMMEDIATE transactions already serialise writers)."""
-    type(user)._default_manager.select_for_update().filter(pk=user.pk).values_list(
+    get_user_model()._default_manager.select_for_update().filter(pk=user.pk).values_list(
         "pk"
     ).first()
 
