@@ -15,7 +15,19 @@
     status.classList.toggle("text-danger", !!failed);
   }
 
-  function save(fieldset) {
+  // One request at a time per question, always carrying the latest choice: a quick
+  // second change waits for the first save to answer, so saves reach the server in the
+  // order they were made and an older answer can never overwrite a newer one.
+  var inFlight = new WeakMap(), dirty = new WeakMap();
+
+  function expired(response) {
+    // A lapsed session answers with the log-in page (after a redirect) or a CSRF 403.
+    var type = response.headers.get("Content-Type") || "";
+    return response.status === 401 || response.status === 403 ||
+      response.redirected || type.indexOf("application/json") === -1;
+  }
+
+  function send(fieldset) {
     var data = new FormData();
     data.append("csrfmiddlewaretoken", csrf);
     data.append("present", fieldset.dataset.question);
@@ -23,10 +35,16 @@
       data.append(input.name, input.value);
     });
     setStatus(fieldset, form.dataset.savingText, false);
+    inFlight.set(fieldset, true);
+    dirty.set(fieldset, false);
     return fetch(saveUrl, {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": csrf }
     }).then(function (response) {
+      if (expired(response)) {
+        setStatus(fieldset, form.dataset.expiredSessionText, true);
+        return;
+      }
       return response.json().then(function (body) {
         if (response.ok && body.ok) {
           var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
@@ -38,7 +56,18 @@
       });
     }).catch(function () {
       setStatus(fieldset, form.dataset.offlineText, true);
+    }).then(function () {
+      inFlight.set(fieldset, false);
+      if (dirty.get(fieldset)) { send(fieldset); }
     });
+  }
+
+  function save(fieldset) {
+    if (inFlight.get(fieldset)) {
+      dirty.set(fieldset, true);  // sent with the latest choice once the current save answers
+      return;
+    }
+    send(fieldset);
   }
 
   form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
