@@ -13,7 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .admin_scoping import InstructorScopedMixin, RelatedOnly, ScopedInline
-from .enrolment_import import EnrolmentImportError, RowProblem, decode_csv, enrolment_import
+from .enrolment_import import EnrolmentImportError, decode_csv, enrolment_import
 from .models import (
     Cohort,
     Course,
@@ -85,7 +85,7 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
             raise PermissionDenied
         posted = request.method == "POST"
         form = EnrolmentUploadForm(request.POST, request.FILES) if posted else EnrolmentUploadForm()
-        problems: list[RowProblem] = []
+        refused: EnrolmentImportError | None = None
         if posted and form.is_valid():
             try:
                 report = enrolment_import(
@@ -93,7 +93,7 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
                     learners_only=not request.user.is_superuser,
                 )
             except EnrolmentImportError as exc:
-                problems = exc.problems
+                refused = exc
             else:
                 self.message_user(request, report.summary(), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:course_course_change",
@@ -103,7 +103,11 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
             "opts": self.opts,
             "course": course,
             "form": form,
-            "problems": problems,
+            # The first problems only, and a count of the rest: a page listing 20,000
+            # lines helps nobody and takes long to render.
+            "problems": refused.shown if refused else [],
+            "problem_count": len(refused.problems) if refused else 0,
+            "more_problems": refused.more_text() if refused else "",
             "title": _("Enrol learners from CSV"),
         }
         status = 400 if posted else 200

@@ -38,6 +38,10 @@ COHORT_NAME_MAX_LENGTH = Cohort._meta.get_field("name").max_length or 100
 #: query parameters (SQLite's is the smallest). A class-sized file is one query per step.
 LOOKUP_BATCH = 450
 
+#: Problems an error page or the command lists; the rest are counted ("…and 950 more"),
+#: so that a wrong file of 20,000 lines is a short page that names where to start.
+PROBLEMS_SHOWN = 50
+
 T = TypeVar("T")
 
 
@@ -58,6 +62,23 @@ class EnrolmentImportError(Exception):
     def __init__(self, problems: Sequence[RowProblem]) -> None:
         self.problems = sorted(problems, key=lambda p: p.line)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def shown(self) -> list[RowProblem]:
+        """The first PROBLEMS_SHOWN problems, the ones to list."""
+        return self.problems[:PROBLEMS_SHOWN]
+
+    @property
+    def not_shown(self) -> int:
+        """How many problems `shown` leaves out."""
+        return max(0, len(self.problems) - PROBLEMS_SHOWN)
+
+    def more_text(self) -> str:
+        """"…and 950 more problems." for what `shown` leaves out, or ""."""
+        if not self.not_shown:
+            return ""
+        return ngettext("…and %(n)d more problem.", "…and %(n)d more problems.",
+                        self.not_shown) % {"n": self.not_shown}
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from course.admin_scoping import InstructorScopedMixin, RelatedOnly, ScopedInline
 
-from . import importers, scoring, services
+from . import importers, limits, scoring, services
 from . import regrade as regrading
 from .models import (
     Attempt,
@@ -66,7 +69,8 @@ class ChoiceInline(ScopedInline):
 
 
 class QuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
-    """Keeps a published quiz answerable while its questions are edited inline.
+    """Keeps a quiz within `limits.max_questions()`, and a published quiz answerable, while
+    its questions are edited inline.
 
     A new question has no choices yet and a changed kind may not fit the stored choices,
     so neither is allowed while the quiz is (being) published; nor is leaving it with no
@@ -75,7 +79,10 @@ class QuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
 
     def clean(self) -> None:
         super().clean()
-        if any(self.errors) or not self.instance.is_published:
+        if any(self.errors):
+            return
+        self._check_room()
+        if not self.instance.is_published:
             return
         problems: list[str] = []
         active: set[int] = set()
@@ -106,6 +113,17 @@ class QuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
             problems.append(str(_("A published quiz needs at least one active question.")))
         if problems:
             raise ValidationError(problems, code="unpublishable")
+
+    def _check_room(self) -> None:
+        def kept(form: forms.Form) -> bool:
+            return bool(form.cleaned_data) and not form.cleaned_data.get("DELETE")
+
+        adding = sum(1 for form in self.extra_forms if kept(form))
+        deleted = sum(1 for form in self.initial_forms if not kept(form))
+        stored = self.instance.questions.count() if self.instance.pk else 0
+        problem = limits.quiz_room_problem(current=stored - deleted, adding=adding)
+        if problem:
+            raise ValidationError(limits.capitalised(problem), code="too_many_questions")
 
 
 class QuestionInline(ScopedInline):
@@ -188,8 +206,8 @@ class QuestionImportForm(forms.Form):
 @admin.register(Quiz)
 class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = QuizAdminForm
-    list_display = ["title", "course", "lesson", "pass_mark", "weight", "grading_method",
-                    "is_published"]
+    list_display = ["title", "course", "lesson", "questions", "pass_mark", "weight",
+                    "grading_method", "is_published"]
     list_filter = [("course", RelatedOnly), "is_published", "grading_method"]
     search_fields = ["title", "slug"]
     list_select_related = ["course", "lesson"]
@@ -197,6 +215,12 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
     # Overrides have their own page (one click from the gradebook's learner page): as an
     # inline each row would render a select of every learner.
     inlines = [QuestionInline]
+    #: Beyond this many questions the change page shows a link to the quiz's question list
+    #: instead of the inline: hundreds of inline rows are slow to render, hard to use, and
+    #: past about 240 rows exceed DATA_UPLOAD_MAX_NUMBER_FIELDS (8 fields a row), so the
+    #: page could not even be saved. 50 keeps every shipped quiz (8 and 27) inline.
+    max_inline_questions = 50
+    readonly_fields = ["question_list"]
     actions = ["regrade_dry_run", "regrade"]
     fieldsets = [
         (None, {"fields": ["course", "lesson", "slug", "title", "description", "order",
@@ -205,14 +229,54 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
         (_("Timing and attempts"), {"fields": ["opens_at", "closes_at", "time_limit_minutes",
                                                "attempts_allowed", "attempt_delay_minutes",
                                                "requires_checkpoints_passed"]}),
-        (_("Questions"), {"fields": ["questions_per_attempt", "shuffle_questions",
-                                     "shuffle_choices"]}),
+        (_("Questions"), {"fields": ["question_list", "questions_per_attempt",
+                                     "shuffle_questions", "shuffle_choices"]}),
         (_("Review options"), {
             "fields": ["review_score", "review_answers", "review_feedback"],
             "description": _("“Only after the quiz closes” never shows anything when the "
                              "quiz has no close date."),
         }),
     ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Quiz]:
+        counts = (Question.objects.filter(quiz=OuterRef("pk")).order_by().values("quiz")
+                  .annotate(n=Count("pk")).values("n"))
+        return super().get_queryset(request).annotate(
+            question_total=Coalesce(Subquery(counts), 0)
+        )
+
+    @staticmethod
+    def _question_total(quiz: Quiz) -> int:
+        total = getattr(quiz, "question_total", None)
+        return quiz.questions.count() if total is None else total
+
+    def get_inlines(self, request: HttpRequest, obj: Quiz | None) -> list[Any]:
+        if obj is not None and self._question_total(obj) > self.max_inline_questions:
+            return []
+        return list(super().get_inlines(request, obj))
+
+    @admin.display(description=_("Questions"), ordering="question_total")
+    def questions(self, obj: Quiz) -> int:
+        return self._question_total(obj)
+
+    @admin.display(description=_("Questions"))
+    def question_list(self, obj: Quiz) -> str:
+        """The quiz's question list, where questions are edited one by one with choices."""
+        if obj.pk is None:
+            return str(_("Save the quiz first, then add its questions."))
+        total = self._question_total(obj)
+        url = reverse("admin:quizzes_question_changelist")
+        link = format_html(
+            '<a href="{}?{}">{}</a>', url, urlencode({"quiz__id__exact": obj.pk}),
+            ngettext("%(n)s question", "%(n)s questions", total) % {"n": total},
+        )
+        if total > self.max_inline_questions:
+            note = str(_("More than %(n)s: open the list to edit them one by one, each with "
+                         "its choices; search and filters help find one."))
+            note %= {"n": self.max_inline_questions}
+        else:
+            note = str(_("Edit them below, or one by one with their choices in the list."))
+        return format_html("{} — {}", link, note)
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.import_questions_view)
@@ -235,7 +299,7 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
                     skip_unsupported=form.cleaned_data["skip_unsupported"],
                 )
             except importers.ImportFailed as exc:
-                form.add_error(None, [str(problem) for problem in exc.problems])
+                form.add_error(None, limits.shown_problems([str(p) for p in exc.problems]))
             else:
                 self._import_messages(request, report)
                 return redirect("admin:quizzes_quiz_change", quiz.pk)
@@ -307,6 +371,11 @@ class QuestionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         quiz = data.get("quiz") or getattr(self.instance, "quiz", None)
+        if quiz is not None and quiz.pk != self.instance.quiz_id:  # added, or moved in
+            problem = limits.quiz_room_problem(current=quiz.questions.count(), adding=1)
+            if problem:
+                self.add_error("quiz" if "quiz" in self.fields else None, ValidationError(
+                    limits.capitalised(problem), code="too_many_questions"))
         if quiz is not None and quiz.is_published and not data.get("is_active", True):
             others = quiz.questions.filter(is_active=True).exclude(pk=self.instance.pk)
             if not others.exists():
@@ -321,7 +390,8 @@ class QuestionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 @admin.register(Question)
 class QuestionAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     course_path = "quiz__course"
-    list_display = ["key", "quiz", "kind", "points", "is_active"]
+    list_display = ["order", "key", "__str__", "quiz", "kind", "points", "is_active"]
+    list_display_links = ["key"]
     list_filter = [("quiz__course", RelatedOnly), ("quiz", RelatedOnly), "kind", "is_active"]
     search_fields = ["key", "text", "explanation"]
     list_select_related = ["quiz"]
@@ -332,6 +402,14 @@ class QuestionAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[ty
         (_("Feedback"), {"fields": ["explanation", "lesson", "section_anchor"]}),
         (_("Scoring"), {"fields": ["all_or_nothing"]}),
     ]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # "Add question" from the list filtered to a quiz starts in that quiz.
+        initial = super().get_changeform_initial_data(request)
+        filters = QueryDict(request.GET.get("_changelist_filters", ""))
+        if "quiz" not in initial and filters.get("quiz__id__exact"):
+            initial["quiz"] = filters["quiz__id__exact"]
+        return initial
 
     def get_readonly_fields(self, request: Any, obj: Question | None = None) -> list[str]:
         # A question that attempts have shown stays in its quiz: moving it would move those

@@ -22,7 +22,7 @@ from django.db.models import Model
 from course.models import Course, GlossaryTerm, Lesson, LessonSource, TimelineEvent
 from course.rendering import render_markdown
 
-from . import scoring
+from . import limits, scoring
 from .models import Choice, GradingMethod, Question, QuestionKind, Quiz, ReviewTiming
 
 
@@ -219,6 +219,9 @@ def parse(root: Path) -> Plan:
             value = quiz.get(number)
             if value is not None and (not isinstance(value, int) or value < 1):
                 problems.append(f"{path}: {number} must be a whole number of at least 1")
+        if len(quiz["questions"]) > limits.max_questions():
+            problems.append(f"{path}: {len(quiz['questions'])} questions; a quiz holds at most "
+                            f"{limits.max_questions()} (QUIZ_MAX_QUESTIONS): split it")
         keys = Counter(q.get("key") for q in quiz["questions"])
         for key, count in keys.items():
             if count > 1:
@@ -292,6 +295,7 @@ def _sync(obj: Model, values: dict[str, Any], report: LoadReport, kind: str) -> 
 def load(root: Path) -> LoadReport:
     """Validate the files under `root`, then create or update the course they describe."""
     plan = parse(root)
+    _check_room(plan)
     report = LoadReport()
     data = plan.course
     course_values = {
@@ -339,6 +343,32 @@ def load(root: Path) -> LoadReport:
     _sync_glossary(course, plan.glossary, report)
     _sync_timeline(course, plan.timeline, lessons, report)
     return report
+
+
+def _check_room(plan: Plan) -> None:
+    """Refuse, before anything is written, a quiz that would pass `limits.max_questions()`
+    with the questions the database keeps: the loader retires a question missing from the
+    file instead of deleting it, since past attempts cite it.
+    """
+    stored: dict[str, set[str]] = {}
+    for quiz_slug, key in Question.objects.filter(
+        quiz__course__slug=plan.course["slug"]
+    ).values_list("quiz__slug", "key"):
+        stored.setdefault(quiz_slug, set()).add(key)
+    problems = []
+    for item in plan.quizzes:
+        keys = {str(q["key"]) for q in item["questions"]}
+        total = len(keys | stored.get(item["slug"], set()))
+        if total > limits.max_questions():
+            retired = total - len(keys)
+            problems.append(
+                f"{item['path']}: with the {retired} retired questions the quiz keeps for past "
+                f"attempts (no longer in the file), it would hold {total} questions; a quiz "
+                f"holds at most {limits.max_questions()} (QUIZ_MAX_QUESTIONS). Delete retired "
+                "questions that no attempt used in the admin, or use a new quiz slug"
+            )
+    if problems:
+        raise ContentError(problems)
 
 
 def _sync_sources(lesson: Lesson, sources: list[dict[str, Any]], report: LoadReport) -> None:

@@ -36,6 +36,10 @@ GIFT, as Moodle writes it:
 
 Aiken: a question line (or several), options `A.` or `A)` one per line, then
 `ANSWER: B`. Single answer only.
+
+Limits (quizzes/limits.py): a file holds at most `QUIZ_MAX_QUESTIONS_PER_IMPORT` questions,
+counted before parsing so that an oversized file costs no parse, and the quiz at most
+`QUIZ_MAX_QUESTIONS` afterwards; either refusal imports nothing.
 """
 
 from __future__ import annotations
@@ -49,11 +53,10 @@ from decimal import Decimal, InvalidOperation
 
 import nh3
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import scoring
+from . import limits, scoring
 from .models import Choice, Question, QuestionKind, Quiz
 
 GIFT = "gift"
@@ -70,7 +73,7 @@ CREDIT_QUANTUM = Decimal("0.00001")
 
 @dataclass(frozen=True)
 class Problem:
-    """Something wrong with the file at `line` (1-based)."""
+    """Something wrong with the file at `line` (1-based), or with the whole file (0)."""
 
     line: int
     message: str
@@ -78,6 +81,8 @@ class Problem:
     unsupported: bool = False
 
     def __str__(self) -> str:
+        if not self.line:
+            return limits.capitalised(self.message)
         return _("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
 
 
@@ -618,6 +623,21 @@ def _aiken_finish(
     return problems
 
 
+_AIKEN_ANSWER_LINE = re.compile(r"^[ \t]*ANSWER:", re.MULTILINE)
+
+
+def count_questions(text: str, fmt: str) -> int:
+    """How many questions a file holds, read without parsing them: GIFT's blank-line
+    separated items (unsupported ones included), Aiken's ANSWER lines.
+    """
+    text = _normalise_newlines(text)
+    if fmt == GIFT:
+        return len(_gift_blocks(text, []))
+    if fmt == AIKEN:
+        return len(_AIKEN_ANSWER_LINE.findall(text))
+    raise ValueError(f"Unknown import format {fmt!r}; expected one of {FORMATS}.")
+
+
 def parse(text: str, fmt: str) -> ParseResult:
     if fmt == GIFT:
         return parse_gift(text)
@@ -656,17 +676,26 @@ def questions_import(
     questions and with keys unique within the quiz, or nothing is: any malformed item,
     any unsupported one (unless `skip_unsupported`, which skips and lists them) or a file
     with nothing to import raises ImportFailed listing every problem by line. Each stored
-    question passes `scoring.question_problems`, the check the admin applies.
+    question passes `scoring.question_problems`, the check the admin applies. A file over
+    `limits.max_questions_per_import()` is refused before it is parsed, and an import that
+    would take the quiz past `limits.max_questions()` is refused with the quiz row locked,
+    so that two concurrent imports cannot pass the limit together.
     """
+    if problem := limits.import_size_problem(count_questions(text, fmt)):
+        raise ImportFailed([Problem(0, problem)])
     result = parse(text, fmt)
     failures = list(result.errors if skip_unsupported else result.problems)
     if failures:
         raise ImportFailed(failures)
     if not result.questions:
         raise ImportFailed([Problem(1, _("nothing to import: every question was skipped."))])
-    taken = set(quiz.questions.values_list("key", flat=True))
-    top = quiz.questions.aggregate(top=Max("order"))["top"]
-    first_order = 0 if top is None else top + 1
+    # Locks the quiz on PostgreSQL; SQLite's IMMEDIATE transaction already serialises writers.
+    Quiz.objects.select_for_update().only("pk").get(pk=quiz.pk)
+    stored = list(quiz.questions.values_list("key", "order"))
+    taken = {key for key, _order in stored}
+    if problem := limits.quiz_room_problem(current=len(taken), adding=len(result.questions)):
+        raise ImportFailed([Problem(0, problem)])
+    first_order = max((order + 1 for _key, order in stored), default=0)
     questions = [
         Question(quiz=quiz, key=key, order=first_order + position, kind=parsed.kind,
                  text=parsed.text, explanation=parsed.explanation)

@@ -1,19 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.core.management import call_command
+from django.test import Client, override_settings
 
 from tests.factories import EnrolmentFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_static(settings: Any) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Collect the static files once per test process into its own STATIC_ROOT.
+
+    The test settings use production's manifest storage, so a page naming a static file
+    that does not exist fails the suite as it would fail production; the storage reads
+    the manifest `collectstatic` writes (about a second, once per xdist worker).
+    """
+    with override_settings(STATIC_ROOT=tmp_path_factory.mktemp("staticfiles")):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield
 
 
 @pytest.fixture

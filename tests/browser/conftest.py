@@ -22,6 +22,23 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def _static_by_plain_names(settings: Any) -> Iterator[None]:
+    """The live server serves static files found by their plain names (pytest-django's
+    StaticFilesHandler), not the hashed names production's storage writes into pages, so
+    browser tests use the plain storage; every other test renders pages through production's.
+    """
+    from course.rendering import render_markdown
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    render_markdown.cache_clear()  # rendered lessons hold static URLs
+    yield
+    render_markdown.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():

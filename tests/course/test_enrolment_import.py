@@ -361,3 +361,33 @@ def test_instructor_upload_cannot_name_staff_or_superuser_accounts():
     report = enrolment_import(course=course, text="username\nroot\n", learners_only=False)
     assert report is not None
     assert Enrolment.objects.filter(user__username="root").exists()
+
+
+def many_unknown(n: int) -> bytes:
+    return ("username\n" + "".join(f"nobody{i}\n" for i in range(n))).encode()
+
+
+def test_upload_with_1000_bad_rows_shows_the_first_50_and_counts_the_rest(
+    instructor, client, course, learners, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(14):
+        response = client.post(upload_url(course), {"file": csv_file(many_unknown(1000))})
+    assert response.status_code == 400
+    assert "because of 1000 problems" in response.text
+    assert response.text.count("unknown user") == 50
+    assert "Line 51: unknown user" in response.text
+    assert "Line 52: unknown user" not in response.text
+    assert "…and 950 more problems." in response.text
+    assert counts() == (0, 0)
+
+
+def test_command_lists_the_first_50_problems_and_counts_the_rest(course, tmp_path):
+    path = tmp_path / "learners.csv"
+    path.write_bytes(many_unknown(1000))
+    with pytest.raises(CommandError) as caught:
+        call_command("enrol_learners", "strikes", str(path))
+    message = str(caught.value)
+    assert "1000 problem(s)" in message
+    assert message.count("unknown user") == 50
+    assert message.endswith("…and 950 more problems.")
+    assert counts() == (0, 0)

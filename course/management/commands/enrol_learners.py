@@ -13,7 +13,8 @@ class Command(BaseCommand):
         "Enrol existing users in a course from a CSV file (UTF-8, header row with "
         "'username' and/or 'email', optional 'cohort'). All or nothing: if any row is bad, "
         "every bad line is listed and nobody is enrolled. Missing cohorts are created; an "
-        "already-enrolled learner moves to the cohort the file gives."
+        "already-enrolled learner moves to the cohort the file gives. The first 50 problems are "
+        "listed, then how many more."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"{exc} Nobody was enrolled.") from exc
         except EnrolmentImportError as exc:
-            lines = "\n".join(str(problem) for problem in exc.problems)
+            lines = "\n".join(filter(None, [*map(str, exc.shown), exc.more_text()]))
             raise CommandError(
                 f"{len(exc.problems)} problem(s) in {options['file']}; nobody was enrolled "
                 f"and nothing was changed:\n{lines}"

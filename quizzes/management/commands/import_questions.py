@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quizzes.importers import FORMATS, GIFT, ImportFailed, decode_upload, questions_import
+from quizzes.limits import PROBLEMS_SHOWN, shown_problems
 from quizzes.models import Quiz
 
 
@@ -11,8 +12,10 @@ class Command(BaseCommand):
     help = (
         "Import questions from a GIFT (default) or Aiken file into a quiz, after its "
         "existing questions. All or nothing: a malformed file, or one with question types "
-        "we do not import (unless --skip-unsupported), names the lines at fault, imports "
-        "nothing and exits non-zero."
+        "we do not import (unless --skip-unsupported), names the lines at fault (the first "
+        f"{PROBLEMS_SHOWN}, then how many more), imports nothing and exits non-zero; so does "
+        "a file over QUIZ_MAX_QUESTIONS_PER_IMPORT questions or one that would take the quiz "
+        "past QUIZ_MAX_QUESTIONS."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,7 +40,7 @@ class Command(BaseCommand):
                 skip_unsupported=options["skip_unsupported"],
             )
         except ImportFailed as exc:
-            lines = "\n".join(f"{path}: {problem}" for problem in exc.problems)
+            lines = "\n".join(shown_problems([f"{path}: {problem}" for problem in exc.problems]))
             raise CommandError(f"Nothing was imported.\n{lines}") from exc
         for note in report.notes:
             self.stderr.write(f"{path}: {note}")
