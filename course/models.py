@@ -1,15 +1,67 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .rendering import BrokenLink, Rendered, render_markdown
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+
+LINK_MESSAGES = {
+    BrokenLink.MISSING_STATIC_FILE: _(
+        "The link “%(target)s” names no file in the static folders. Check its path: "
+        "“static:course/img/map.svg” is the file static/course/img/map.svg."
+    ),
+    BrokenLink.MISSING_SECTION: _(
+        "The link “%(target)s” names no section: no heading of this text has that anchor."
+    ),
+}
+
+
+def link_errors(rendered: Rendered) -> list[ValidationError]:
+    """A coded error naming each link of the rendered Markdown that leads nowhere."""
+    return [
+        ValidationError(LINK_MESSAGES[link.code], code=link.code, params={"target": link.target})
+        for link in rendered.broken_links
+    ]
+
+
+class MarkdownModel(models.Model):
+    """A model with Markdown fields whose links are checked whenever it is validated
+    (`full_clean()`, so in every admin form), each error on the field that holds the link.
+
+    The check extends `clean_fields()` rather than `clean()` because only there does
+    Django say which fields a form leaves out: those are not checked, as none of Django's
+    own field checks run on them (and an error on a field a form lacks is a crash).
+    """
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        fields = {f.name for f in self._meta.concrete_fields} - set(exclude or ()) - set(errors)
+        for name, problems in self.link_errors(fields).items():
+            if problems:
+                errors.setdefault(name, []).extend(problems)
+        if errors:
+            raise ValidationError(errors)
+
+    def link_errors(self, fields: set[str]) -> dict[str, list[ValidationError]]:
+        """Errors for the broken links in those of `fields` that hold Markdown."""
+        raise NotImplementedError
 
 
 class CourseQuerySet(models.QuerySet["Course"]):
@@ -25,7 +77,7 @@ class CourseQuerySet(models.QuerySet["Course"]):
         return self.filter(instructors=user)
 
 
-class Course(models.Model):
+class Course(MarkdownModel):
     slug = models.SlugField(unique=True, help_text=_("Used in the course's URLs."))
     title = models.CharField(max_length=200)
     subtitle = models.CharField(max_length=200, blank=True)
@@ -55,6 +107,11 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("course:detail", kwargs={"slug": self.slug})
+
+    def link_errors(self, fields: set[str]) -> dict[str, list[ValidationError]]:
+        if "description" not in fields:
+            return {}
+        return {"description": link_errors(render_markdown(self.description))}
 
 
 class Cohort(models.Model):
@@ -110,7 +167,7 @@ class LessonQuerySet(models.QuerySet["Lesson"]):
         return self.filter(is_published=True)
 
 
-class Lesson(models.Model):
+class Lesson(MarkdownModel):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
     slug = models.SlugField(help_text=_("Used in the lesson's URL; unique within the course."))
     title = models.CharField(max_length=200)
@@ -155,6 +212,48 @@ class Lesson(models.Model):
     @property
     def objective_list(self) -> list[str]:
         return [line.strip() for line in self.objectives.splitlines() if line.strip()]
+
+    def link_errors(self, fields: set[str]) -> dict[str, list[ValidationError]]:
+        """Static and section links, glossary terms, and the sections other content cites:
+        a heading's anchor cannot go while a question or timeline event points at it.
+        """
+        if "body" not in fields:
+            return {}
+        rendered = render_markdown(self.body)
+        errors = link_errors(rendered)
+        terms = set()
+        if rendered.glossary_slugs:
+            terms = set(GlossaryTerm.objects.filter(course_id=self.course_id)
+                        .values_list("slug", flat=True))
+        errors += [
+            ValidationError(
+                _("The glossary link “glossary:%(slug)s” names no term of this course's "
+                  "glossary."),
+                code="missing_glossary_term", params={"slug": slug},
+            )
+            for slug in rendered.glossary_slugs if slug not in terms
+        ]
+        if self.pk is not None:
+            cited = [
+                (anchor, f"{quiz}: {key}")
+                for anchor, quiz, key in self.questions.exclude(section_anchor="")
+                .values_list("section_anchor", "quiz__title", "key")
+            ]
+            cited += [
+                (anchor, str(title))
+                for anchor, title in self.timeline_events.exclude(anchor="")
+                .values_list("anchor", "title")
+            ]
+            anchors = rendered.anchors()
+            errors += [
+                ValidationError(
+                    _("“%(citer)s” links to the section “#%(anchor)s”, which this text no "
+                      "longer has: keep a heading with that anchor, or change that link first."),
+                    code="section_in_use", params={"citer": citer, "anchor": anchor},
+                )
+                for anchor, citer in sorted(cited) if anchor not in anchors
+            ]
+        return {"body": errors}
 
 
 class LessonSource(models.Model):

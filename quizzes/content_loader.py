@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from course.models import Course, GlossaryTerm, Lesson, LessonSource, TimelineEvent
-from course.rendering import render_markdown
+from course.rendering import Rendered, render_markdown
 
 from . import limits, scoring
 from .models import Choice, GradingMethod, Question, QuestionKind, Quiz, ReviewTiming
@@ -159,6 +159,8 @@ def parse(root: Path) -> Plan:
         course = {}
     elif course:
         _require(course, ["slug", "title", "summary"], str(root / "course.yaml"), problems)
+        _check_links(str(course.get("description") or ""), f"{root / 'course.yaml'} description",
+                     problems)
 
     glossary: list[dict[str, Any]] = []
     glossary_path = root / "glossary.yaml"
@@ -184,7 +186,7 @@ def parse(root: Path) -> Plan:
             problems.append(f"{path}: objectives must be a list")
             meta["objectives"] = []
         meta["sources"] = _mappings(meta.get("sources"), f"{path} sources", problems)
-        rendered = render_markdown(body)
+        rendered = _check_links(body, str(path), problems)
         for slug in rendered.glossary_slugs:
             if slug not in glossary_slugs:
                 problems.append(f"{path}: glossary link '{slug}' has no glossary entry")
@@ -250,12 +252,22 @@ def parse(root: Path) -> Plan:
     return Plan(course, lessons, quizzes, glossary, timeline)
 
 
+def _check_links(text: str, where: str, problems: list[str]) -> Rendered:
+    """Render `text` as the site will, naming each static or section link that leads nowhere."""
+    rendered = render_markdown(text)
+    for link in rendered.broken_links:
+        problems.append(f"{where}: {link.describe()}")
+    return rendered
+
+
 def _check_question(
     question: dict[str, Any], path: Path, anchors: dict[str, set[str]], problems: list[str]
 ) -> None:
     where = f"{path} question '{question.get('key', '?')}'"
     if not _require(question, ["key", "kind", "text", "choices"], where, problems):
         return
+    _check_links(str(question["text"]), f"{where} text", problems)
+    _check_links(str(question.get("explanation") or ""), f"{where} explanation", problems)
     question["choices"] = _mappings(question["choices"], f"{where} choices", problems)
     _number(question, "points", where, problems, low=Decimal("0.01"))
     if question["kind"] not in QuestionKind.values:

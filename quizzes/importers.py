@@ -56,6 +56,8 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from course.rendering import render_markdown
+
 from . import limits, scoring
 from .models import Choice, Question, QuestionKind, Quiz
 
@@ -522,11 +524,18 @@ def _validate(question: ParsedQuestion) -> list[Problem]:
         scoring.ChoiceSpec(index, choice.is_correct, choice.credit)
         for index, choice in enumerate(question.choices)
     ]
-    return [
+    problems = [
         Problem(question.line, _("the question cannot be answered right: %(problem)s.")
                 % {"problem": problem})
         for problem in scoring.question_problems(question.kind, specs)
     ]
+    for text in (question.text, question.explanation):
+        problems += [
+            Problem(question.line, _("the link “%(target)s” leads nowhere: no such static "
+                                     "file or section.") % {"target": link.target})
+            for link in render_markdown(text).broken_links
+        ]
+    return problems
 
 
 # --------------------------------------------------------------------------- Aiken

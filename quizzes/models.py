@@ -4,13 +4,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from course.models import Course, Lesson
+from course.models import Course, Lesson, MarkdownModel, link_errors
+from course.rendering import render_markdown
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -212,7 +214,7 @@ class QuestionKind(models.TextChoices):
     TRUE_FALSE = "true_false", _("True / false")
 
 
-class Question(models.Model):
+class Question(MarkdownModel):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     key = models.SlugField(
         max_length=100, help_text=_("Stable identifier within the quiz, used by imports.")
@@ -262,6 +264,29 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    def link_errors(self, fields: set[str]) -> dict[str, list[ValidationError]]:
+        """Broken links in the text and explanation, and a section the lesson lacks."""
+        errors = {
+            name: link_errors(render_markdown(getattr(self, name)))
+            for name in ("text", "explanation") if name in fields
+        }
+        if not self.section_anchor or not {"lesson", "section_anchor"} <= fields:
+            return errors
+        if self.lesson is None:
+            errors["lesson"] = [ValidationError(
+                _("Choose the lesson whose section “#%(anchor)s” teaches this."),
+                code="section_without_lesson", params={"anchor": self.section_anchor},
+            )]
+        elif self.section_anchor not in (anchors := render_markdown(self.lesson.body).anchors()):
+            errors["section_anchor"] = [ValidationError(
+                _("The lesson “%(lesson)s” has no section “#%(anchor)s”. Its sections: "
+                  "%(anchors)s."),
+                code="missing_section",
+                params={"lesson": self.lesson.title, "anchor": self.section_anchor,
+                        "anchors": ", ".join(sorted(anchors)) or _("none")},
+            )]
+        return errors
 
 
 class Choice(models.Model):

@@ -259,3 +259,41 @@ def test_published_quiz_keeps_an_active_question(published_quiz, client):
                          {**choice_formset(question, [("A", True), ("B", False)]),
                           "is_active": ""})
     assert "last active question" in change.text
+
+
+MISSING_IMAGE = "![Map of the border crossings](static:course/img/missing-map.svg)"
+
+
+def test_question_with_a_missing_image_or_a_section_its_lesson_lacks_is_refused(
+    instructor, client
+):
+    course = CourseFactory.create()
+    course.instructors.add(instructor)
+    lesson = LessonFactory.create(course=course)
+    question = make_question(QuizFactory.create(course=course))
+    url = reverse("admin:quizzes_question_change", args=[question.pk])
+    data = {**choice_formset(question, [("A", True), ("B", False)]),
+            "explanation": f"See the map. {MISSING_IMAGE}", "lesson": lesson.pk,
+            "section_anchor": "nowhere"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "static:course/img/missing-map.svg" in response.text
+    assert "has no section “#nowhere”. Its sections: first, second." in response.text
+    assert "missing-map" not in Question.objects.get(pk=question.pk).explanation
+    data.update(explanation="See the map.", section_anchor="first")
+    assert client.post(url, data).status_code == 302
+
+
+def test_quiz_form_checks_the_question_text_it_edits_and_not_the_fields_it_leaves_out(
+    published_quiz, client
+):
+    # Stored before links were checked on save; the inline row cannot fix either field.
+    published_quiz.questions.update(explanation=MISSING_IMAGE, section_anchor="gone")
+    url = reverse("admin:quizzes_quiz_change", args=[published_quiz.pk])
+    data = {**quiz_form(published_quiz, is_published="on"), **question_rows(published_quiz)}
+    assert client.post(url, data).status_code == 302
+    data.update(question_rows(published_quiz, only={"text": f"Which? {MISSING_IMAGE}"}))
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "static:course/img/missing-map.svg" in response.text
+    assert "missing-map" not in published_quiz.questions.get().text

@@ -557,3 +557,19 @@ def test_admin_upload_needs_the_add_question_permission(client, my_quiz, instruc
     assert my_quiz.questions.count() == 0
     page = client.get(reverse("admin:quizzes_quiz_change", args=[my_quiz.pk]))
     assert "Import questions (GIFT/Aiken)" not in page.text
+
+
+def test_a_question_whose_image_is_not_a_static_file_is_refused_by_line():
+    quiz = QuizFactory.create()
+    before = rows()
+    text = (
+        "Which crossing is this?\n![Taftan](static:course/img/region-map.svg) {=Taftan ~Chaman}\n"
+        "\n"
+        "[markdown]Which port is marked?\n![Port](static:course/img/ports.svg) {=Gwadar ~Karachi}\n"
+    )
+    with pytest.raises(ImportFailed) as failure:
+        questions_import(quiz=quiz, text=text, fmt=GIFT)
+    assert rows() == before
+    [problem] = failure.value.problems
+    assert problem.line == 4
+    assert "static:course/img/ports.svg" in problem.message

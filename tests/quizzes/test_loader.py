@@ -155,3 +155,26 @@ def test_reordering_choices_in_the_file_keeps_each_answers_id(content):
     after = {c.text: (c.pk, c.is_correct) for c in Choice.objects.filter(question__key="q1")}
     assert after == {"Right": (ids["Right"], True), "Wrong": (ids["Wrong"], False)}
     assert "nothing changed" in load(content)
+
+
+def test_links_that_lead_nowhere_are_named_with_their_file_and_nothing_loads(content):
+    (content / "course.yaml").write_text(COURSE + 'description: "![Logo](static:logo.svg)"\n')
+    (content / "lessons" / "01-first.md").write_text(
+        LESSON + "\n![Map](static:course/img/missing-map.svg)\n\nSee [the coast](#the-coast).\n"
+    )
+    (content / "quizzes" / "01-first.yaml").write_text(
+        QUIZ.replace("text: Which?", 'text: "Which? ![Map](static:course/img/x.svg)"')
+    )
+    with pytest.raises(CommandError, match="nothing changed") as excinfo:
+        load(content)
+    problems = str(excinfo.value)
+    lesson = content / "lessons" / "01-first.md"
+    quiz = content / "quizzes" / "01-first.yaml"
+    course = content / "course.yaml"
+    assert f"{course} description: link 'static:logo.svg' names no file" in problems
+    assert (f"{lesson}: link 'static:course/img/missing-map.svg' names no file in the static "
+            "folders") in problems
+    assert f"{lesson}: link '#the-coast' names no section heading" in problems
+    assert f"{quiz} question 'q1' text: link 'static:course/img/x.svg' names no file" in problems
+    assert not Course.objects.exists()
+    assert not Question.objects.exists()
