@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,3 +151,13 @@ def test_responses_carry_a_strict_content_security_policy(client):
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.django_db
+def test_the_suite_renders_pages_as_production_does(client):
+    assert settings.DEBUG is False
+    assert settings.STORAGES["staticfiles"]["BACKEND"] == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+    page = client.get(reverse("course:catalogue")).text
+    assert re.search(r'href="/static/css/site\.[0-9a-f]{12}\.css"', page), page
