@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -149,10 +148,6 @@ def test_public_pages_stay_cacheable_for_anonymous_visitors(client):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-    reason="needs real concurrent connections (SQLite's test database is in memory)",
-)
 def test_concurrent_starts_resume_one_attempt_and_never_refuse_wrongly():
     """With one attempt left, simultaneous starts (double clicks, two tabs) must all get
     the same new attempt. Before the learner lock, a start that lost the race could count

@@ -17,3 +17,14 @@ STORAGES = {
 # Look collected files up per static request rather than index all of them every time a
 # test client is built (80 ms a client); pages are rendered exactly as in production.
 WHITENOISE_AUTOREFRESH = True
+
+# SQLite tests run on a file, as the shipped settings do (WAL, IMMEDIATE transactions, a
+# busy timeout), not on Django's shared in-memory database: concurrency tests then open
+# real separate connections that contend for the write lock as production's do. Each
+# xdist worker gets its own file (pytest-django adds the worker's suffix).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile as _tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(_tempfile.gettempdir()) / "balochistan-course-test.sqlite3")  # noqa: F405
+    }
