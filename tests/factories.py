@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -10,7 +11,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from course.models import Cohort, Course, Enrolment, Lesson, LessonProgress, LessonSource
-from quizzes.models import Choice, Question, QuestionKind, Quiz
+from quizzes.models import Attempt, Choice, Question, QuestionKind, Quiz
 
 PASSWORD = "correct-horse-battery"
 
@@ -154,3 +155,58 @@ def make_quiz(course: Course | None = None, *, n_questions: int = 3, **kwargs: o
     for _ in range(n_questions):
         make_question(quiz)
     return quiz
+
+
+def _answer(snapshot: dict[str, Any], right: bool) -> list[int]:
+    """A full-credit answer to a pinned question, or a zero-credit one."""
+    choices: list[dict[str, str]] = snapshot["choices"]
+    if snapshot["kind"] == QuestionKind.MULTIPLE:
+        picked = [c for c in choices if Decimal(c["credit"]) > 0] if right else [
+            min(choices, key=lambda c: Decimal(c["credit"]))
+        ]
+    else:
+        picked = [(max if right else min)(choices, key=lambda c: Decimal(c["credit"]))]
+    return [int(c["id"]) for c in picked]
+
+
+class AttemptFactory(factory.django.DjangoModelFactory[Attempt]):
+    """An attempt made the way a learner makes one: enrolled, started by the service (which
+    pins the slots), answered, and, unless `finished=False`, submitted and scored by the
+    service, so slots, responses, percentage and pass/fail always agree with the rules.
+
+    `right` is how many questions, in the order shown, get a full-credit answer; the others
+    get the lowest-credit choice. `when` is the clock for start and submit. The quiz's own
+    rules (attempt limit, delay, dates) apply, as they do to a learner.
+    """
+
+    class Meta:
+        model = Attempt
+
+    user = factory.SubFactory(UserFactory)
+    quiz = factory.LazyFunction(lambda: make_quiz(n_questions=4))
+
+    # Not model fields: _create takes them off before anything is saved.
+    right = 0
+    finished = True
+    when = None
+
+    @classmethod
+    def _create(cls, model_class: type[Attempt], *args: Any, **kwargs: Any) -> Attempt:
+        from quizzes import services
+
+        user: User = kwargs.pop("user")
+        quiz: Quiz = kwargs.pop("quiz")
+        right = int(kwargs.pop("right", 0))
+        finished = bool(kwargs.pop("finished", True))
+        when = kwargs.pop("when", None) or timezone.now()
+        assert not kwargs, f"AttemptFactory takes user, quiz, right, finished, when: {kwargs}"
+        Enrolment.objects.get_or_create(user=user, course_id=quiz.course_id)
+        attempt = services.attempt_start(user=user, quiz=quiz, now=when)
+        slots = list(attempt.slots.order_by("position"))
+        answers = {s.question_id: _answer(s.snapshot, i < right) for i, s in enumerate(slots)}
+        if finished:
+            services.attempt_submit(attempt=attempt, slots=slots, answers=answers, now=when)
+        else:
+            services.attempt_save(attempt=attempt, answers=answers, now=when)
+        attempt.refresh_from_db()
+        return attempt
