@@ -36,7 +36,9 @@ class InstructorScopedMixin:
             # Learners of the courses this instructor teaches, not every account.
             kwargs["queryset"] = self.scope(
                 request,
-                related.objects.filter(enrolments__isnull=False).order_by("username"),
+                # distinct: the join yields a learner once per enrolment, and a choice
+                # listed twice makes the form's lookup of it fail (MultipleObjectsReturned).
+                related.objects.filter(enrolments__isnull=False).distinct().order_by("username"),
                 "enrolments__course",
             )
         elif related is Course:
