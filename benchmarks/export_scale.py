@@ -95,8 +95,8 @@ def measure(db: Path, fmt: str) -> dict[str, float]:
     """In this (fresh) process: export once, report seconds and memory growth."""
     setup_django(db)
     from course.models import Course
-    from quizzes import exports
-    from quizzes.grades import Gradebook
+    from gradebook import exports
+    from gradebook.grades import Gradebook
 
     course = Course.objects.get(slug="bench")
     baseline = max_rss_mb()

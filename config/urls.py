@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
 from django.contrib.contenttypes.views import shortcut
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from config.converters import IdConverter
 from course import account_views
+
+# <id:…> in every app's URLs: a database id, bounded so an absurd one is a 404.
+register_converter(IdConverter, "id")
 
 
 def admin_shortcut(request: HttpRequest, content_type_id: str, object_id: str) -> HttpResponse:
@@ -38,5 +42,6 @@ urlpatterns = [
         include([p for p in auth_urls.urlpatterns if getattr(p, "name", "") != "password_reset"]),
     ),
     path("", include("quizzes.urls")),
+    path("", include("gradebook.urls")),
     path("", include("course.urls")),
 ]

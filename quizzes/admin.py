@@ -3,15 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +16,7 @@ from django.utils.translation import ngettext
 
 from course.admin_scoping import InstructorScopedMixin, RelatedOnly, ScopedInline
 
-from . import importers, limits, scoring, services
+from . import limits, scoring, services
 from . import regrade as regrading
 from .models import (
     Attempt,
@@ -174,35 +171,6 @@ class QuizAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class QuestionImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_("A GIFT or Aiken text file in UTF-8, at most 1 MB."),
-    )
-    format = forms.ChoiceField(
-        label=_("Format"),
-        choices=[(importers.GIFT, _("GIFT (Moodle)")), (importers.AIKEN, _("Aiken"))],
-        initial=importers.GIFT,
-    )
-    skip_unsupported = forms.BooleanField(
-        label=_("Skip unsupported questions"),
-        required=False,
-        help_text=_("Import the rest and list the skipped ones, instead of importing nothing."),
-    )
-
-    def clean_file(self) -> str:
-        """The file's text, refused when too large or not UTF-8."""
-        upload = self.cleaned_data["file"]
-        if upload.size > importers.MAX_IMPORT_BYTES:
-            raise ValidationError(
-                _("The file is larger than 1 MB; split it into smaller files."), code="too_large"
-            )
-        try:
-            return importers.decode_upload(upload.read())
-        except importers.ImportFailed as exc:
-            raise ValidationError([str(p) for p in exc.problems], code="encoding") from exc
-
-
 @admin.register(Quiz)
 class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = QuizAdminForm
@@ -277,48 +245,6 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
         else:
             note = str(_("Edit them below, or one by one with their choices in the list."))
         return format_html("{} — {}", link, note)
-
-    def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(self.import_questions_view)
-        custom = [path("<path:object_id>/import/", view, name="quizzes_quiz_import")]
-        return custom + super().get_urls()  # type: ignore[operator]
-
-    def import_questions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Upload a GIFT or Aiken file into one of the instructor's quizzes, all or nothing."""
-        if not request.user.has_perm("quizzes.add_question"):
-            raise PermissionDenied
-        quiz = self.get_object(request, unquote(object_id))  # scoped to the user's courses
-        if quiz is None:
-            raise Http404(_("No such quiz."))
-        posted = request.method == "POST"
-        form = QuestionImportForm(request.POST, request.FILES) if posted else QuestionImportForm()
-        if posted and form.is_valid():
-            try:
-                report = importers.questions_import(
-                    quiz=quiz, text=form.cleaned_data["file"], fmt=form.cleaned_data["format"],
-                    skip_unsupported=form.cleaned_data["skip_unsupported"],
-                )
-            except importers.ImportFailed as exc:
-                form.add_error(None, limits.shown_problems([str(p) for p in exc.problems]))
-            else:
-                self._import_messages(request, report)
-                return redirect("admin:quizzes_quiz_change", quiz.pk)
-        context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "original": quiz,
-            "title": _("Import questions into “%(quiz)s”") % {"quiz": quiz.title},
-            "form": form, "has_view_permission": self.has_view_permission(request, quiz),
-        }
-        return TemplateResponse(request, "admin/quizzes/quiz/import_questions.html", context)
-
-    def _import_messages(self, request: HttpRequest, report: importers.ImportReport) -> None:
-        n = report.imported
-        self.message_user(request, ngettext("Imported %(n)s question.",
-                                            "Imported %(n)s questions.", n) % {"n": n})
-        for problem in report.skipped:
-            self.message_user(request, _("Skipped: %(problem)s") % {"problem": problem},
-                              messages.WARNING)
-        for note in report.notes:
-            self.message_user(request, str(note), messages.INFO)
 
     def save_model(self, request: Any, obj: Quiz, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

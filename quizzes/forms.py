@@ -6,8 +6,6 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from course.models import Cohort
-
 from .models import AttemptQuestion, QuestionKind
 
 
@@ -69,17 +67,3 @@ class AttemptForm(forms.Form):
             ids = value if isinstance(value, list) else [value]
             result[slot.question_id] = sorted(int(v) for v in ids)
         return result
-
-
-class GradebookFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search learners"), required=False, max_length=100)
-    cohort = forms.ModelChoiceField(
-        label=_("Cohort"), queryset=Cohort.objects.none(), required=False,
-        empty_label=_("All cohorts"),
-    )
-
-    def __init__(self, *args: Any, course: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cohort_field = self.fields["cohort"]
-        assert isinstance(cohort_field, forms.ModelChoiceField)
-        cohort_field.queryset = Cohort.objects.filter(course=course)

@@ -1,10 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from config.converters import IdConverter
-
-from . import analysis_views, instructor_views, views
-
-register_converter(IdConverter, "id")
+from . import views
 
 app_name = "quizzes"
 
@@ -20,34 +16,4 @@ urlpatterns = [
     path("attempts/<id:pk>/save/", views.attempt_save, name="save"),
     path("attempts/<id:pk>/submit/", views.attempt_submit, name="submit"),
     path("attempts/<id:pk>/result/", views.attempt_result, name="result"),
-    path(
-        "courses/<slug:course_slug>/gradebook/",
-        instructor_views.gradebook,
-        name="gradebook",
-    ),
-    path(
-        "courses/<slug:course_slug>/gradebook/export/<str:kind>.<str:fmt>",
-        instructor_views.gradebook_export,
-        name="gradebook_export",
-    ),
-    path(
-        "courses/<slug:course_slug>/quizzes/<slug:slug>/preview/",
-        instructor_views.quiz_preview,
-        name="preview",
-    ),
-    path(
-        "courses/<slug:course_slug>/quizzes/<slug:slug>/analysis/",
-        analysis_views.item_analysis,
-        name="analysis",
-    ),
-    path(
-        "courses/<slug:course_slug>/gradebook/learners/<id:user_id>/",
-        instructor_views.learner_detail,
-        name="learner_detail",
-    ),
-    path(
-        "courses/<slug:course_slug>/gradebook/attempts/<id:pk>/",
-        instructor_views.attempt_detail,
-        name="attempt_detail",
-    ),
 ]

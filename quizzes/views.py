@@ -20,9 +20,9 @@ from course.models import Enrolment, Lesson, LessonProgress
 
 from . import rules, scoring, services
 from .forms import AttemptForm, field_name
-from .grades import learner_standings
 from .models import Attempt, Quiz
 from .review import review_items
+from .selectors import learner_standings
 
 
 def _published_quiz(course_slug: str, slug: str) -> Quiz:

@@ -133,7 +133,7 @@ def test_private_pages_and_exports_are_never_cached(client):
     user = UserFactory.create(is_staff=True, is_superuser=True)
     client.force_login(user)
     for url in (reverse("quizzes:dashboard"),
-                reverse("quizzes:gradebook_export", kwargs={"course_slug": course.slug,
+                reverse("gradebook:gradebook_export", kwargs={"course_slug": course.slug,
                                                             "kind": "grades", "fmt": "csv"})):
         response = client.get(url)
         assert response.status_code == 200

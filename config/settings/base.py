@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "course",
     "quizzes",
+    "gradebook",
+    "authoring",
 ]
 
 MIDDLEWARE = [

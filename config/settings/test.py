@@ -21,10 +21,12 @@ WHITENOISE_AUTOREFRESH = True
 # SQLite tests run on a file, as the shipped settings do (WAL, IMMEDIATE transactions, a
 # busy timeout), not on Django's shared in-memory database: concurrency tests then open
 # real separate connections that contend for the write lock as production's do. Each
-# xdist worker gets its own file (pytest-django adds the worker's suffix).
+# test process gets its own file (two runs at once on one machine never share one).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     import tempfile as _tempfile
 
     DATABASES["default"]["TEST"] = {  # noqa: F405
-        "NAME": str(Path(_tempfile.gettempdir()) / "balochistan-course-test.sqlite3")  # noqa: F405
+        "NAME": str(
+            Path(_tempfile.gettempdir()) / f"balochistan-course-test-{os.getpid()}.sqlite3"  # noqa: F405
+        )
     }

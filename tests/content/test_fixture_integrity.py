@@ -11,10 +11,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from authoring.content_loader import parse
 from course.models import Course, GlossaryTerm, Lesson
 from course.rendering import render_markdown
 from quizzes import scoring
-from quizzes.content_loader import parse
 from quizzes.models import Quiz
 
 pytestmark = pytest.mark.django_db

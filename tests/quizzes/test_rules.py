@@ -12,8 +12,8 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
+from gradebook.grades import Gradebook
 from quizzes import services
-from quizzes.grades import Gradebook
 from quizzes.models import Attempt, AttemptState, QuizOverride, Response
 from tests.factories import (
     EnrolmentFactory,

@@ -67,11 +67,11 @@ def test_a_missing_image_frozen_into_attempts_leaves_every_page_that_shows_them_
     client.force_login(teacher)
     caplog.set_level(logging.WARNING, logger="course.rendering")
     with django_assert_max_num_queries(8):
-        preview = client.get(reverse("quizzes:preview", args=[quiz.course.slug, quiz.slug]))
+        preview = client.get(reverse("gradebook:preview", args=[quiz.course.slug, quiz.slug]))
     assert preview.status_code == 200
     Question.objects.filter(quiz=quiz).update(text="Fixed, but too late for the attempts.")
 
-    detail = client.get(reverse("quizzes:attempt_detail", args=[quiz.course.slug, finished.pk]))
+    detail = client.get(reverse("gradebook:attempt_detail", args=[quiz.course.slug, finished.pk]))
     client.force_login(student)
     with django_assert_max_num_queries(8):
         take = client.get(reverse("quizzes:take", args=[open_attempt.pk]))
@@ -112,8 +112,8 @@ def test_every_snapshot_of_every_attempt_renders_on_its_pages(client, student, e
         assert client.get(reverse(page, args=[attempt.pk])).status_code == 200
     client.force_login(teacher)
     for attempt in attempts:
-        url = reverse("quizzes:attempt_detail", args=[shipped_course.slug, attempt.pk])
+        url = reverse("gradebook:attempt_detail", args=[shipped_course.slug, attempt.pk])
         assert client.get(url).status_code == 200
     for quiz in quizzes:
-        url = reverse("quizzes:preview", args=[shipped_course.slug, quiz.slug])
+        url = reverse("gradebook:preview", args=[shipped_course.slug, quiz.slug])
         assert client.get(url).status_code == 200

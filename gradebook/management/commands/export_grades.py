@@ -4,8 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from course.models import Cohort, Course
-from quizzes import exports
-from quizzes.grades import Gradebook
+from gradebook import exports
+from gradebook.grades import Gradebook
 
 
 class Command(BaseCommand):

@@ -10,8 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from quizzes import scoring
-from quizzes.importers import (
+from authoring.importers import (
     AIKEN,
     GIFT,
     MAX_IMPORT_BYTES,
@@ -21,6 +20,7 @@ from quizzes.importers import (
     parse_gift,
     questions_import,
 )
+from quizzes import scoring
 from quizzes.models import Choice, Question, QuestionKind
 from tests.factories import CourseFactory, QuizFactory, UserFactory, make_question
 

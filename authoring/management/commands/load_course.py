@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from quizzes.content_loader import ContentError, load
+from authoring.content_loader import ContentError, load
 
 
 class Command(BaseCommand):

@@ -18,9 +18,10 @@ from typing import IO, Any
 
 import xlsxwriter
 
-from . import scoring
+from quizzes import scoring
+from quizzes.models import Attempt, AttemptQuestion, AttemptState, Response
+
 from .grades import Gradebook, GradebookRow
-from .models import Attempt, AttemptQuestion, AttemptState, Response
 from .ods import write_ods
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -57,9 +57,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from course.rendering import render_markdown
-
-from . import limits, scoring
-from .models import Choice, Question, QuestionKind, Quiz
+from quizzes import limits, scoring
+from quizzes.models import Choice, Question, QuestionKind, Quiz
 
 GIFT = "gift"
 AIKEN = "aiken"

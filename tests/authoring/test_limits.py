@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from quizzes.importers import GIFT, ImportFailed, questions_import
+from authoring.importers import GIFT, ImportFailed, questions_import
 from quizzes.models import Choice, Question
 from tests.factories import CourseFactory, QuestionFactory, QuizFactory, UserFactory, make_question
 
@@ -102,12 +102,12 @@ def test_aiken_import_over_the_limit_creates_nothing(settings):
 
 def test_an_oversized_file_is_refused_before_it_is_parsed(settings, monkeypatch):
     settings.QUIZ_MAX_QUESTIONS_PER_IMPORT = 10
-    import quizzes.importers
+    import authoring.importers
 
     def fail(*args, **kwargs):
         raise AssertionError("parsed a file over the limit")
 
-    monkeypatch.setattr(quizzes.importers, "_gift_question", fail)
+    monkeypatch.setattr(authoring.importers, "_gift_question", fail)
     with pytest.raises(ImportFailed, match="holds 11 questions"):
         questions_import(quiz=QuizFactory.create(), text=gift(11), fmt=GIFT)
 

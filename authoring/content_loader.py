@@ -21,9 +21,8 @@ from django.db.models import Model
 
 from course.models import Course, GlossaryTerm, Lesson, LessonSource, TimelineEvent
 from course.rendering import Rendered, render_markdown
-
-from . import limits, scoring
-from .models import Choice, GradingMethod, Question, QuestionKind, Quiz, ReviewTiming
+from quizzes import limits, scoring
+from quizzes.models import Choice, GradingMethod, Question, QuestionKind, Quiz, ReviewTiming
 
 
 class ContentError(Exception):

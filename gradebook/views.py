@@ -26,14 +26,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from course.models import Course, Enrolment, LessonProgress
+from quizzes import rules, scoring
+from quizzes.forms import AttemptForm, field_name
+from quizzes.models import Attempt, AttemptQuestion, Quiz, QuizOverride
+from quizzes.review import FULL_REVIEW, build_items, course_lessons, review_items
+from quizzes.services import question_snapshot, slot_fraction
+from quizzes.validation import quiz_problems
 
-from . import exports, rules, scoring
-from .forms import AttemptForm, GradebookFilterForm, field_name
+from . import exports
+from .forms import GradebookFilterForm
 from .grades import Gradebook
-from .models import Attempt, AttemptQuestion, Quiz, QuizOverride
-from .review import FULL_REVIEW, build_items, course_lessons, review_items
-from .services import question_snapshot, slot_fraction
-from .validation import quiz_problems
 
 EXPORT_KINDS = {"grades": exports.grades_table, "responses": exports.responses_table}
 
@@ -71,7 +73,7 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
     ]
     return render(
         request,
-        "quizzes/gradebook.html",
+        "gradebook/gradebook.html",
         {
             "course": course, "gradebook": book, "form": form, "page": page,
             "rows": book.rows(page.object_list), "filters": filters.urlencode(),
@@ -142,7 +144,7 @@ def learner_detail(request: HttpRequest, course_slug: str, user_id: int) -> Http
         })
     return render(
         request,
-        "quizzes/learner_detail.html",
+        "gradebook/learner_detail.html",
         {"course": course, "enrolment": enrolment, "learner": learner, "sections": sections,
          "progress": progress},
     )
@@ -157,7 +159,7 @@ def attempt_detail(request: HttpRequest, course_slug: str, pk: int) -> HttpRespo
     )
     return render(
         request,
-        "quizzes/attempt_detail.html",
+        "gradebook/attempt_detail.html",
         {"course": course, "attempt": attempt, "quiz": attempt.quiz, "learner": attempt.user,
          "items": review_items(attempt, FULL_REVIEW), "review": FULL_REVIEW},
     )
@@ -197,7 +199,7 @@ def quiz_preview(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
     ]
     return render(
         request,
-        "quizzes/quiz_preview.html",
+        "gradebook/quiz_preview.html",
         {"course": course, "quiz": quiz, "form": form, "questions": questions_view,
          "items": items, "score": score, "review": FULL_REVIEW,
          "passed": score is not None and scoring.has_passed(score, quiz.pass_mark),

@@ -9,10 +9,11 @@ from django.http import Http404
 from django.test import RequestFactory
 from django.urls import reverse
 
-from quizzes import analysis, services
-from quizzes.analysis import Flag, ResponseRow, SlotRow
-from quizzes.analysis_views import item_analysis
-from quizzes.charts import bar_chart
+from gradebook import analysis
+from gradebook.analysis import Flag, ResponseRow, SlotRow
+from gradebook.analysis_views import item_analysis
+from gradebook.charts import bar_chart
+from quizzes import services
 from tests.factories import (
     CourseFactory,
     EnrolmentFactory,

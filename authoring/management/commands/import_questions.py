@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from quizzes.importers import FORMATS, GIFT, ImportFailed, decode_upload, questions_import
+from authoring.importers import FORMATS, GIFT, ImportFailed, decode_upload, questions_import
 from quizzes.limits import PROBLEMS_SHOWN, shown_problems
 from quizzes.models import Quiz
 

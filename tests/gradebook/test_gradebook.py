@@ -115,13 +115,15 @@ def test_export_command_writes_a_file(course_book, tmp_path):
 def test_gradebook_page_and_csv_show_the_same_numbers(client, course_book):
     course, teacher = course_book
     client.force_login(teacher)
-    page = client.get(reverse("quizzes:gradebook", args=[course.slug]))
+    page = client.get(reverse("gradebook:gradebook", args=[course.slug]))
     assert page.status_code == 200
     for row in export_rows()[1:]:
         for cell in row[5:8]:
             if cell:
                 assert f"{cell}%" in page.text
-    download = client.get(reverse("quizzes:gradebook_export", args=[course.slug, "grades", "csv"]))
+    download = client.get(
+        reverse("gradebook:gradebook_export", args=[course.slug, "grades", "csv"])
+    )
     assert download["Content-Type"].startswith("text/csv")
     assert "attachment" in download["Content-Disposition"]
     body = b"".join(download.streaming_content).decode()
@@ -132,7 +134,7 @@ def test_gradebook_filters_by_cohort_and_search(client, course_book):
     course, teacher = course_book
     client.force_login(teacher)
     evening = course.cohorts.get(name="Evening")
-    url = reverse("quizzes:gradebook", args=[course.slug])
+    url = reverse("gradebook:gradebook", args=[course.slug])
     page = client.get(url, {"cohort": evening.pk}).text
     assert "alice" in page
     assert "carol" in page
@@ -140,7 +142,7 @@ def test_gradebook_filters_by_cohort_and_search(client, course_book):
     page = client.get(url, {"q": "chaud"}).text
     assert "carol" in page
     assert "alice" not in page
-    csv_url = reverse("quizzes:gradebook_export", args=[course.slug, "grades", "csv"])
+    csv_url = reverse("gradebook:gradebook_export", args=[course.slug, "grades", "csv"])
     body = b"".join(client.get(csv_url, {"cohort": evening.pk}).streaming_content).decode()
     assert "bob" not in body
     assert "alice" in body
@@ -155,7 +157,7 @@ def test_gradebook_query_count_is_flat(client, course_book, django_assert_max_nu
         finished(user, quiz, str(index))
     client.force_login(teacher)
     with django_assert_max_num_queries(10):
-        response = client.get(reverse("quizzes:gradebook", args=[course.slug]))
+        response = client.get(reverse("gradebook:gradebook", args=[course.slug]))
     assert response.status_code == 200
 
 
@@ -166,17 +168,17 @@ def test_gradebook_is_only_for_the_courses_instructors(client, course_book):
     learner = UserFactory.create()
     for user in (other_teacher, learner):
         client.force_login(user)
-        assert client.get(reverse("quizzes:gradebook", args=[course.slug])).status_code == 404
-        url = reverse("quizzes:gradebook_export", args=[course.slug, "grades", "csv"])
+        assert client.get(reverse("gradebook:gradebook", args=[course.slug])).status_code == 404
+        url = reverse("gradebook:gradebook_export", args=[course.slug, "grades", "csv"])
         assert client.get(url).status_code == 404
     client.logout()
-    assert client.get(reverse("quizzes:gradebook", args=[course.slug])).status_code == 302
+    assert client.get(reverse("gradebook:gradebook", args=[course.slug])).status_code == 302
 
 
 def test_superuser_sees_every_gradebook(client, course_book):
     course, _ = course_book
     client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
-    assert client.get(reverse("quizzes:gradebook", args=[course.slug])).status_code == 200
+    assert client.get(reverse("gradebook:gradebook", args=[course.slug])).status_code == 200
 
 
 def read_xlsx(data: bytes) -> list[list[str]]:
@@ -220,7 +222,7 @@ def normalise(rows: list[list[str]]) -> list[list[str]]:
 
 
 def download(client, course, kind, fmt, **params) -> bytes:
-    url = reverse("quizzes:gradebook_export", args=[course.slug, kind, fmt])
+    url = reverse("gradebook:gradebook_export", args=[course.slug, kind, fmt])
     response = client.get(url, params)
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
@@ -235,7 +237,7 @@ def test_page_csv_xlsx_and_ods_hold_the_same_numbers(client, course_book):
     from_ods = normalise(read_ods(download(client, course, "grades", "ods")))
     assert from_xlsx == from_csv
     assert from_ods == from_csv
-    page = client.get(reverse("quizzes:gradebook", args=[course.slug])).text
+    page = client.get(reverse("gradebook:gradebook", args=[course.slug])).text
     for row in from_csv[1:]:
         for cell in row[5:8]:
             if cell:
@@ -302,7 +304,7 @@ def test_responses_export_has_a_row_per_attempt_and_question(client, enrol):
 def test_unknown_export_is_a_clear_400(client, course_book):
     course, teacher = course_book
     client.force_login(teacher)
-    url = reverse("quizzes:gradebook_export", args=[course.slug, "grades", "pdf"])
+    url = reverse("gradebook:gradebook_export", args=[course.slug, "grades", "pdf"])
     response = client.get(url)
     assert response.status_code == 400
     assert b"csv, xlsx or ods" in response.content
@@ -333,7 +335,7 @@ def test_export_command_writes_xlsx_and_ods(course_book, tmp_path):
 def test_gradebook_sorts_by_any_column(client, course_book, sort, expected):
     course, teacher = course_book
     client.force_login(teacher)
-    response = client.get(reverse("quizzes:gradebook", args=[course.slug]), {"sort": sort})
+    response = client.get(reverse("gradebook:gradebook", args=[course.slug]), {"sort": sort})
     assert [row.username for row in response.context["rows"]] == expected
 
 
@@ -341,7 +343,7 @@ def test_gradebook_sorts_by_a_quiz_column(client, course_book):
     course, teacher = course_book
     quiz = course.quizzes.get(title="Checkpoint 1")
     client.force_login(teacher)
-    response = client.get(reverse("quizzes:gradebook", args=[course.slug]),
+    response = client.get(reverse("gradebook:gradebook", args=[course.slug]),
                           {"sort": f"-quiz-{quiz.pk}"})
     assert [row.username for row in response.context["rows"]] == ["alice", "bob", "carol"]
 
@@ -350,14 +352,14 @@ def test_learner_drill_down_shows_attempts_and_an_override_link(client, course_b
     course, teacher = course_book
     client.force_login(teacher)
     alice = course.enrolments.get(user__username="alice").user
-    url = reverse("quizzes:learner_detail", args=[course.slug, alice.pk])
+    url = reverse("gradebook:learner_detail", args=[course.slug, alice.pk])
     page = client.get(url).text
     assert "Final exam" in page
     assert "75.00%" in page
     assert "Grant an extra attempt or more time" in page
     assert reverse("admin:quizzes_quizoverride_add") in page
     attempt = alice.quiz_attempts.first()
-    assert reverse("quizzes:attempt_detail", args=[course.slug, attempt.pk]) in page
+    assert reverse("gradebook:attempt_detail", args=[course.slug, attempt.pk]) in page
 
 
 def test_drill_down_is_a_404_outside_the_instructors_course(client, course_book):
@@ -367,9 +369,9 @@ def test_drill_down_is_a_404_outside_the_instructors_course(client, course_book)
     client.force_login(stranger)
     alice = course.enrolments.get(user__username="alice").user
     attempt = alice.quiz_attempts.first()
-    assert client.get(reverse("quizzes:learner_detail", args=[course.slug, alice.pk])
+    assert client.get(reverse("gradebook:learner_detail", args=[course.slug, alice.pk])
                       ).status_code == 404
-    assert client.get(reverse("quizzes:attempt_detail", args=[course.slug, attempt.pk])
+    assert client.get(reverse("gradebook:attempt_detail", args=[course.slug, attempt.pk])
                       ).status_code == 404
 
 
@@ -387,7 +389,7 @@ def test_instructor_sees_the_attempt_as_the_learner_saw_it(client, enrol):
     slots = list(attempt.slots.all())
     attempt_submit(attempt=attempt, slots=slots, answers={})
     client.force_login(teacher)
-    page = client.get(reverse("quizzes:attempt_detail", args=[quiz.course.slug, attempt.pk])).text
+    page = client.get(reverse("gradebook:attempt_detail", args=[quiz.course.slug, attempt.pk])).text
     positions = [page.index(s.snapshot["text"]) for s in slots]
     assert positions == sorted(positions)
     assert "Right answer" in page
@@ -405,7 +407,7 @@ def test_sorted_gradebook_query_count_is_flat(
         finished(user, quiz, str(index))
     client.force_login(teacher)
     with django_assert_max_num_queries(10):
-        response = client.get(reverse("quizzes:gradebook", args=[course.slug]), {"sort": sort})
+        response = client.get(reverse("gradebook:gradebook", args=[course.slug]), {"sort": sort})
     assert len(response.context["rows"]) == 43
 
 
@@ -463,7 +465,7 @@ def test_instructor_previews_a_quiz_and_nothing_is_stored(client, django_assert_
     teacher = UserFactory.create(is_staff=True)
     quiz.course.instructors.add(teacher)
     client.force_login(teacher)
-    url = reverse("quizzes:preview", args=[quiz.course.slug, quiz.slug])
+    url = reverse("gradebook:preview", args=[quiz.course.slug, quiz.slug])
     with django_assert_max_num_queries(8):
         page = client.get(url)
     assert "Nothing you answer here is saved" in page.text

@@ -11,9 +11,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from course.models import Course
+from quizzes.models import Quiz
 
 from . import analysis, charts
-from .models import Quiz
 
 RIGHT_MARK = "✓"
 
@@ -71,7 +71,7 @@ def item_analysis(request: HttpRequest, course_slug: str, slug: str) -> HttpResp
     ]
     return render(
         request,
-        "quizzes/item_analysis.html",
+        "gradebook/item_analysis.html",
         {
             "quiz": quiz,
             "course": quiz.course,

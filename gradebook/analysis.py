@@ -30,7 +30,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Attempt, AttemptQuestion, AttemptState, Choice, Quiz, Response
+from quizzes.models import Attempt, AttemptQuestion, AttemptState, Choice, Quiz, Response
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
