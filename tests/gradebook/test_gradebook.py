@@ -8,10 +8,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
 
-from quizzes.models import Attempt, AttemptState
 from tests.factories import (
+    AttemptFactory,
     CohortFactory,
     CourseFactory,
     EnrolmentFactory,
@@ -19,18 +18,20 @@ from tests.factories import (
     LessonProgressFactory,
     QuizFactory,
     UserFactory,
+    make_question,
+    make_quiz,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-def finished(user, quiz, percentage, number=1, when=None):
-    when = when or timezone.now()
-    return Attempt.objects.create(
-        user=user, quiz=quiz, number=number, state=AttemptState.FINISHED,
-        started_at=when, finished_at=when, percentage=Decimal(percentage),
-        points_earned=Decimal(0), points_possible=Decimal(1), passed=False,
-    )
+def checkpoint_with_points(**kwargs):
+    """Three questions worth 66.67, 93.33 and 40 points: the first right alone scores
+    33.335 % (a half-up rounding case), the first two 80 %."""
+    quiz = QuizFactory.create(**kwargs)
+    for points in ("66.67", "93.33", "40"):
+        make_question(quiz, points=Decimal(points))
+    return quiz
 
 
 @pytest.fixture
@@ -39,9 +40,9 @@ def course_book():
     teacher = UserFactory.create(username="teacher", is_staff=True)
     course.instructors.add(teacher)
     lessons = [LessonFactory.create(course=course, order=i) for i in range(1, 4)]
-    q1 = QuizFactory.create(course=course, title="Checkpoint 1", order=1, lesson=lessons[0])
-    q2 = QuizFactory.create(course=course, title="Final exam", order=2, weight=Decimal(3),
-                     grading_method="average")
+    q1 = checkpoint_with_points(course=course, title="Checkpoint 1", order=1, lesson=lessons[0])
+    q2 = make_quiz(course, n_questions=10, title="Final exam", order=2, weight=Decimal(3),
+                   grading_method="average")
     QuizFactory.create(course=course, title="Practice", order=3, weight=Decimal(0))
     evening = CohortFactory.create(course=course, name="Evening")
     alice = UserFactory.create(username="alice", first_name="Alice", last_name="Abbas")
@@ -50,16 +51,18 @@ def course_book():
     EnrolmentFactory.create(user=alice, course=course, cohort=evening)
     EnrolmentFactory.create(user=bob, course=course)
     EnrolmentFactory.create(user=carol, course=course, cohort=evening)
-    finished(alice, q1, "80", when=datetime(2024, 1, 20, 9, 0, tzinfo=UTC))
-    finished(alice, q2, "60", when=datetime(2024, 1, 21, 9, 0, tzinfo=UTC))
-    finished(alice, q2, "90", number=2, when=datetime(2024, 1, 22, 9, 30, tzinfo=UTC))
-    finished(bob, q1, "33.335")
     LessonProgressFactory.create(user=alice, lesson=lessons[0], completed=True,
                           last_viewed_at=datetime(2024, 1, 19, tzinfo=UTC),
                           completed_at=datetime(2024, 1, 19, tzinfo=UTC))
     LessonProgressFactory.create(user=alice, lesson=lessons[1], completed=True,
                           last_viewed_at=datetime(2024, 1, 19, tzinfo=UTC),
                           completed_at=datetime(2024, 1, 19, tzinfo=UTC))
+    # 80 %; then 60 % and 90 %, averaged to 75 %; bob's 33.335 % rounds half up to 33.34.
+    AttemptFactory.create(user=alice, quiz=q1, right=2, when=datetime(2024, 1, 20, 9, tzinfo=UTC))
+    AttemptFactory.create(user=alice, quiz=q2, right=6, when=datetime(2024, 1, 21, 9, tzinfo=UTC))
+    AttemptFactory.create(user=alice, quiz=q2, right=9,
+                          when=datetime(2024, 1, 22, 9, 30, tzinfo=UTC))
+    AttemptFactory.create(user=bob, quiz=q1, right=1)
     return course, teacher
 
 
@@ -153,8 +156,7 @@ def test_gradebook_query_count_is_flat(client, course_book, django_assert_max_nu
     quiz = course.quizzes.get(title="Checkpoint 1")
     for index in range(60):
         user = UserFactory.create()
-        EnrolmentFactory.create(user=user, course=course)
-        finished(user, quiz, str(index))
+        AttemptFactory.create(user=user, quiz=quiz, right=index % 4)
     client.force_login(teacher)
     with django_assert_max_num_queries(10):
         response = client.get(reverse("gradebook:gradebook", args=[course.slug]))
@@ -278,7 +280,6 @@ def test_exports_honour_the_cohort_filter_in_every_format(client, course_book):
 
 def test_responses_export_has_a_row_per_attempt_and_question(client, enrol):
     from quizzes.services import attempt_start, attempt_submit
-    from tests.factories import make_quiz
 
     quiz = make_quiz(n_questions=3, title="Check")
     teacher = UserFactory.create(is_staff=True)
@@ -377,7 +378,6 @@ def test_drill_down_is_a_404_outside_the_instructors_course(client, course_book)
 
 def test_instructor_sees_the_attempt_as_the_learner_saw_it(client, enrol):
     from quizzes.services import attempt_start, attempt_submit
-    from tests.factories import make_quiz
 
     quiz = make_quiz(n_questions=4, shuffle_questions=True, shuffle_choices=True,
                      review_answers="never")
@@ -403,8 +403,7 @@ def test_sorted_gradebook_query_count_is_flat(
     quiz = course.quizzes.get(title="Checkpoint 1")
     for index in range(40):
         user = UserFactory.create()
-        EnrolmentFactory.create(user=user, course=course)
-        finished(user, quiz, str(index))
+        AttemptFactory.create(user=user, quiz=quiz, right=index % 4)
     client.force_login(teacher)
     with django_assert_max_num_queries(10):
         response = client.get(reverse("gradebook:gradebook", args=[course.slug]), {"sort": sort})
@@ -448,15 +447,13 @@ def test_export_query_count_does_not_grow_with_learners(course_book):
     before = count()
     for index in range(50):
         user = UserFactory.create()
-        EnrolmentFactory.create(user=user, course=course)
-        finished(user, quiz, str(index))
+        AttemptFactory.create(user=user, quiz=quiz, right=index % 4)
     assert count() == before
     assert len(export_rows()) == 1 + 3 + 50
 
 
 def test_instructor_previews_a_quiz_and_nothing_is_stored(client, django_assert_max_num_queries):
     from quizzes.models import Attempt
-    from tests.factories import make_question
 
     quiz = QuizFactory.create(is_published=False, title="Draft quiz")
     first = make_question(quiz, correct=(1,))

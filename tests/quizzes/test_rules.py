@@ -16,6 +16,7 @@ from gradebook.grades import Gradebook
 from quizzes import services
 from quizzes.models import Attempt, AttemptState, QuizOverride, Response
 from tests.factories import (
+    AttemptFactory,
     EnrolmentFactory,
     LessonFactory,
     QuizFactory,
@@ -170,14 +171,11 @@ def test_delay_between_attempts(student, enrol):
     ("method", "expected"),
     [("highest", "90.00"), ("average", "60.00"), ("first", "40.00"), ("last", "50.00")],
 )
-def test_grading_method_decides_the_gradebook_grade(student, enrol, method, expected):
-    quiz = make_quiz(grading_method=method)
-    enrol(student, quiz.course)
-    for number, percentage in enumerate(["40", "90", "50"], start=1):
-        Attempt.objects.create(
-            user=student, quiz=quiz, number=number, state=AttemptState.FINISHED,
-            started_at=T0, finished_at=T0, percentage=Decimal(percentage),
-        )
+def test_grading_method_decides_the_gradebook_grade(student, method, expected):
+    quiz = make_quiz(n_questions=10, grading_method=method)
+    for minutes, right in enumerate([4, 9, 5]):  # 40 %, 90 %, 50 %
+        AttemptFactory.create(user=student, quiz=quiz, right=right,
+                              when=T0 + timedelta(minutes=minutes))
     (row,) = Gradebook(quiz.course).rows(Gradebook(quiz.course).enrolments())
     assert f"{row.grades[0]:.2f}" == expected
 
