@@ -214,20 +214,14 @@ def test_final_exam_waits_for_the_checkpoints_and_says_which(student_client, stu
     page = student_client.get(final.get_absolute_url()).text
     assert "Pass these checkpoint quizzes first" in page
     assert checkpoint.get_absolute_url() in page
-    attempt = services.attempt_start(user=student, quiz=checkpoint)
-    slots = list(attempt.slots.all())
-    services.attempt_submit(
-        attempt=attempt, slots=slots, answers={s.question_id: [right_choice(s)] for s in slots}
-    )
+    AttemptFactory.create(user=student, quiz=checkpoint, right=3)
     assert services.attempt_start(user=student, quiz=final).number == 1
 
 
 # Review options --------------------------------------------------------------------------------
 
 def finished_attempt(student, quiz):
-    attempt = services.attempt_start(user=student, quiz=quiz)
-    slots = list(attempt.slots.all())
-    return services.attempt_submit(attempt=attempt, slots=slots, answers={}).attempt
+    return AttemptFactory.create(user=student, quiz=quiz, right=0)
 
 
 def test_quiz_page_and_autosave_never_reveal_the_key(student_client, student, enrol):
@@ -332,10 +326,12 @@ def test_autosave_into_a_finished_attempt_is_refused(student_client, student, en
     enrol(student, quiz.course)
     attempt = finished_attempt(student, quiz)
     slot = attempt.slots.get()
+    submitted = Response.objects.get(attempt=attempt).selected
+    assert submitted != [right_choice(slot)]
     response = student_client.post(save_url(attempt), {"present": slot.question_id,
                                                        f"q{slot.question_id}": right_choice(slot)})
     assert response.status_code == 409
-    assert Response.objects.get(attempt=attempt).selected == []
+    assert Response.objects.get(attempt=attempt).selected == submitted
 
 
 # Sweeper --------------------------------------------------------------------------------------
@@ -373,21 +369,14 @@ def test_dashboard_hides_a_score_the_review_options_hide(student_client, student
     assert "Course grade: 0.00%" not in page
 
 
-def test_lowering_the_pass_mark_restates_results_and_completes_the_lesson(
-    client, student, enrol
-):
+def test_lowering_the_pass_mark_restates_results_and_completes_the_lesson(client, student):
     from django.contrib.auth.models import Group
 
     from course.models import LessonProgress
 
     lesson = LessonFactory.create()
     quiz = make_quiz(lesson.course, lesson=lesson, n_questions=3, pass_mark=Decimal(70))
-    enrol(student, lesson.course)
-    attempt = services.attempt_start(user=student, quiz=quiz)
-    slots = list(attempt.slots.order_by("position"))
-    answers = {s.question_id: [right_choice(s)] for s in slots[:2]}
-    services.attempt_submit(attempt=attempt, slots=slots, answers=answers)
-    attempt.refresh_from_db()
+    attempt = AttemptFactory.create(user=student, quiz=quiz, right=2)
     assert not attempt.passed
     teacher = UserFactory.create(is_staff=True)
     teacher.groups.add(Group.objects.get(name="Instructors"))
@@ -416,28 +405,19 @@ def test_extra_time_granted_mid_attempt_moves_the_deadline(student, enrol):
     assert attempt.deadline == T0 + timedelta(minutes=25)
 
 
-def test_hidden_scores_do_not_complete_the_lesson(student, enrol):
+def test_hidden_scores_do_not_complete_the_lesson(student):
     from course.models import LessonProgress
 
     lesson = LessonFactory.create()
     quiz = make_quiz(lesson.course, lesson=lesson, n_questions=1, review_score="never")
-    enrol(student, lesson.course)
-    attempt = services.attempt_start(user=student, quiz=quiz)
-    slot = attempt.slots.get()
-    services.attempt_submit(attempt=attempt, slots=[slot],
-                            answers={slot.question_id: [right_choice(slot)]})
+    attempt = AttemptFactory.create(user=student, quiz=quiz, right=1)
+    assert attempt.passed
     assert not LessonProgress.objects.filter(user=student, completed_at__isnull=False).exists()
 
 
-def test_score_shown_but_answers_hidden_reveals_no_per_question_marks(
-    student_client, student, enrol
-):
+def test_score_shown_but_answers_hidden_reveals_no_per_question_marks(student_client, student):
     quiz = make_quiz(n_questions=2, review_score="immediately", review_answers="never")
-    enrol(student, quiz.course)
-    attempt = services.attempt_start(user=student, quiz=quiz)
-    slots = list(attempt.slots.all())
-    services.attempt_submit(attempt=attempt, slots=slots,
-                            answers={slots[0].question_id: [right_choice(slots[0])]})
+    attempt = AttemptFactory.create(user=student, quiz=quiz, right=1)
     page = student_client.get(reverse("quizzes:result", args=[attempt.pk])).text
     assert "50.00% — Not passed" in page
     assert "1.00 / 1.00" not in page
