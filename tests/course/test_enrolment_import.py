@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -254,15 +253,6 @@ def test_command_refuses_bad_utf8_and_unknown_course(course, learners, tmp_path)
 # --- Admin ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def instructor(client, course):
-    user = UserFactory.create(username="teacher", is_staff=True)
-    user.groups.add(Group.objects.get(name="Instructors"))
-    course.instructors.add(user)
-    client.force_login(user)
-    return user
-
-
 def upload_url(course):
     return reverse("admin:course_course_enrol_learners", args=[course.pk])
 
@@ -271,22 +261,22 @@ def csv_file(content: bytes, name: str = "learners.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="text/csv")
 
 
-def test_course_change_page_links_to_the_upload_form(instructor, client, course):
-    page = client.get(reverse("admin:course_course_change", args=[course.pk]))
+def test_course_change_page_links_to_the_upload_form(instructor_client, course):
+    page = instructor_client.get(reverse("admin:course_course_change", args=[course.pk]))
     assert page.status_code == 200
     assert upload_url(course) in page.text
     assert "Enrol learners from CSV" in page.text
 
 
 def test_instructor_uploads_a_file_and_sees_the_counts(
-    instructor, client, course, learners, django_assert_max_num_queries
+    instructor_client, course, learners, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(12):
-        form = client.get(upload_url(course))
+        form = instructor_client.get(upload_url(course))
     assert form.status_code == 200
     assert 'enctype="multipart/form-data"' in form.text
     content = b"username,cohort\nalice,Evening\nbob,Evening\ncarol,\n"
-    response = client.post(upload_url(course), {"file": csv_file(content)}, follow=True)
+    response = instructor_client.post(upload_url(course), {"file": csv_file(content)}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("admin:course_course_change",
                                                      args=[course.pk])
     assert "Enrolled 3 new learners" in response.text
@@ -294,41 +284,40 @@ def test_instructor_uploads_a_file_and_sees_the_counts(
     assert Enrolment.objects.filter(course=course).count() == 3
 
 
-def test_upload_with_bad_rows_lists_them_and_changes_nothing(
-    instructor, client, course, learners
-):
+def test_upload_with_bad_rows_lists_them_and_changes_nothing(instructor_client, course, learners):
     content = b"username,cohort\nalice,Evening\nnobody,\n"
-    response = client.post(upload_url(course), {"file": csv_file(content)})
+    response = instructor_client.post(upload_url(course), {"file": csv_file(content)})
     assert response.status_code == 400
     assert "Line 3: unknown user" in response.text
     assert "Nobody was enrolled" in response.text
     assert counts() == (0, 0)
 
 
-def test_upload_larger_than_1_mb_is_refused(instructor, client, course, learners):
+def test_upload_larger_than_1_mb_is_refused(instructor_client, course, learners):
     content = b"username\n" + b"alice\n" * 200_000
-    response = client.post(upload_url(course), {"file": csv_file(content)})
+    response = instructor_client.post(upload_url(course), {"file": csv_file(content)})
     assert response.status_code == 400
     assert "larger than 1 MB" in response.text
     assert counts() == (0, 0)
 
 
-def test_upload_that_is_not_utf8_gets_a_clear_error(instructor, client, course, learners):
-    response = client.post(upload_url(course), {"file": csv_file(b"username\n\xe9lodie\n")})
+def test_upload_that_is_not_utf8_gets_a_clear_error(instructor_client, course, learners):
+    content = b"username\n\xe9lodie\n"
+    response = instructor_client.post(upload_url(course), {"file": csv_file(content)})
     assert response.status_code == 400
     assert "not valid UTF-8 (line 2)" in response.text
 
 
-def test_upload_without_a_file_is_a_form_error(instructor, client, course):
-    response = client.post(upload_url(course), {})
+def test_upload_without_a_file_is_a_form_error(instructor_client, course):
+    response = instructor_client.post(upload_url(course), {})
     assert response.status_code == 400
     assert "This field is required" in response.text
 
 
-def test_another_instructors_course_is_404(instructor, client, learners):
+def test_another_instructors_course_is_404(instructor_client, learners):
     foreign = CourseFactory.create()
-    assert client.get(upload_url(foreign)).status_code == 404
-    response = client.post(upload_url(foreign), {"file": csv_file(b"username\nalice\n")})
+    assert instructor_client.get(upload_url(foreign)).status_code == 404
+    response = instructor_client.post(upload_url(foreign), {"file": csv_file(b"username\nalice\n")})
     assert response.status_code == 404
     assert counts() == (0, 0)
 
@@ -368,10 +357,11 @@ def many_unknown(n: int) -> bytes:
 
 
 def test_upload_with_1000_bad_rows_shows_the_first_50_and_counts_the_rest(
-    instructor, client, course, learners, django_assert_max_num_queries
+    instructor_client, course, learners, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(14):
-        response = client.post(upload_url(course), {"file": csv_file(many_unknown(1000))})
+        response = instructor_client.post(upload_url(course),
+                                          {"file": csv_file(many_unknown(1000))})
     assert response.status_code == 400
     assert "because of 1000 problems" in response.text
     assert response.text.count("unknown user") == 50
