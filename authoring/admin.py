@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,7 +14,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from quizzes import limits
+from course.uploads import shown_problems, upload_text
 from quizzes.admin import QuizAdmin
 from quizzes.models import Quiz
 
@@ -38,16 +38,7 @@ class QuestionImportForm(forms.Form):
     )
 
     def clean_file(self) -> str:
-        """The file's text, refused when too large or not UTF-8."""
-        upload = self.cleaned_data["file"]
-        if upload.size > importers.MAX_IMPORT_BYTES:
-            raise ValidationError(
-                _("The file is larger than 1 MB; split it into smaller files."), code="too_large"
-            )
-        try:
-            return importers.decode_upload(upload.read())
-        except importers.ImportFailed as exc:
-            raise ValidationError([str(p) for p in exc.problems], code="encoding") from exc
+        return upload_text(self.cleaned_data["file"])
 
 
 class AuthoringQuizAdmin(QuizAdmin):
@@ -72,7 +63,7 @@ class AuthoringQuizAdmin(QuizAdmin):
                     skip_unsupported=form.cleaned_data["skip_unsupported"],
                 )
             except importers.ImportFailed as exc:
-                form.add_error(None, limits.shown_problems([str(p) for p in exc.problems]))
+                form.add_error(None, shown_problems(exc.problems))
             else:
                 self._import_messages(request, report)
                 return redirect("admin:quizzes_quiz_change", quiz.pk)

@@ -57,6 +57,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from course.rendering import render_markdown
+from course.uploads import LineProblem, ProblemsFound
 from quizzes import limits, scoring
 from quizzes.models import Choice, Question, QuestionKind, Quiz
 
@@ -64,27 +65,17 @@ GIFT = "gift"
 AIKEN = "aiken"
 FORMATS = (GIFT, AIKEN)
 
-#: Largest file the admin accepts, in bytes.
-MAX_IMPORT_BYTES = 1024 * 1024
-
 CHOICE_TEXT_MAX = Choice._meta.get_field("text").max_length or 500
 KEY_MAX = (Question._meta.get_field("key").max_length or 100) - 10
 CREDIT_QUANTUM = Decimal("0.00001")
 
 
 @dataclass(frozen=True)
-class Problem:
-    """Something wrong with the file at `line` (1-based), or with the whole file (0)."""
+class Problem(LineProblem):
+    """A LineProblem that may be an item of a question type we do not import."""
 
-    line: int
-    message: str
-    #: An item of a question type we do not import; `skip_unsupported` skips it.
+    #: `skip_unsupported` skips such an item instead of refusing the file.
     unsupported: bool = False
-
-    def __str__(self) -> str:
-        if not self.line:
-            return limits.capitalised(self.message)
-        return _("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -123,12 +114,8 @@ class ParseResult:
         return tuple(p for p in self.problems if p.unsupported)
 
 
-class ImportFailed(Exception):
+class ImportFailed(ProblemsFound):
     """The file cannot be imported; nothing was written. `problems` say why, by line."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(sorted(problems, key=lambda p: p.line))
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -141,26 +128,6 @@ class ImportReport:
     @property
     def imported(self) -> int:
         return len(self.questions)
-
-
-# --------------------------------------------------------------------------- decoding
-
-
-def decode_upload(data: bytes) -> str:
-    """The text of an uploaded file: UTF-8 (a byte-order mark is dropped), new lines as \\n.
-
-    Raises ImportFailed naming the line of the first byte that is not UTF-8.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailed(
-            [Problem(line, _("the file is not UTF-8 text; save it as UTF-8 and try again."))]
-        ) from exc
-    return _normalise_newlines(text)
 
 
 def _normalise_newlines(text: str) -> str:

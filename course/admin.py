@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -13,7 +11,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .admin_scoping import InstructorScopedMixin, RelatedOnly, ScopedInline
-from .enrolment_import import EnrolmentImportError, decode_csv, enrolment_import
+from .enrolment_import import CSV_NOT_UTF8, EnrolmentImportError, enrolment_import
 from .models import (
     Cohort,
     Course,
@@ -24,12 +22,11 @@ from .models import (
     LessonSource,
     TimelineEvent,
 )
+from .uploads import shown_problems, upload_text
 
 
 class EnrolmentUploadForm(forms.Form):
-    """A CSV of learners to enrol: at most MAX_BYTES, UTF-8; `cleaned_data["text"]` holds it."""
-
-    MAX_BYTES = 1024 * 1024
+    """A CSV of learners to enrol; `cleaned_data["file"]` holds its text."""
 
     file = forms.FileField(
         label=_("CSV file"),
@@ -39,17 +36,8 @@ class EnrolmentUploadForm(forms.Form):
         ),
     )
 
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than 1 MB. Split it into smaller files."), code="too_large"
-            )
-        try:
-            self.cleaned_data["text"] = decode_csv(upload.read())
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc), code="bad_encoding") from exc
-        return upload
+    def clean_file(self) -> str:
+        return upload_text(self.cleaned_data["file"], not_utf8=CSV_NOT_UTF8)
 
 
 @admin.register(Course)
@@ -89,7 +77,7 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
         if posted and form.is_valid():
             try:
                 report = enrolment_import(
-                    course=course, text=form.cleaned_data["text"],
+                    course=course, text=form.cleaned_data["file"],
                     learners_only=not request.user.is_superuser,
                 )
             except EnrolmentImportError as exc:
@@ -105,9 +93,8 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
             "form": form,
             # The first problems only, and a count of the rest: a page listing 20,000
             # lines helps nobody and takes long to render.
-            "problems": refused.shown if refused else [],
+            "problems": shown_problems(refused.problems) if refused else [],
             "problem_count": len(refused.problems) if refused else 0,
-            "more_problems": refused.more_text() if refused else "",
             "title": _("Enrol learners from CSV"),
         }
         status = 400 if posted else 200

@@ -27,9 +27,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from .models import Cohort, Course, Enrolment
+from .uploads import LineProblem, ProblemsFound
 
 COLUMNS = ("username", "email", "cohort")
 COHORT_NAME_MAX_LENGTH = Cohort._meta.get_field("name").max_length or 100
@@ -38,47 +39,16 @@ COHORT_NAME_MAX_LENGTH = Cohort._meta.get_field("name").max_length or 100
 #: query parameters (SQLite's is the smallest). A class-sized file is one query per step.
 LOOKUP_BATCH = 450
 
-#: Problems an error page or the command lists; the rest are counted ("…and 950 more"),
-#: so that a wrong file of 20,000 lines is a short page that names where to start.
-PROBLEMS_SHOWN = 50
+#: The advice for a file that is not UTF-8, in the words of the spreadsheets that write CSV.
+CSV_NOT_UTF8 = gettext_noop(
+    "The file is not valid UTF-8 (line %(line)s). Save it as “CSV UTF-8” and retry."
+)
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """Why one line of the file cannot be imported."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return _("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
-
-
-class EnrolmentImportError(Exception):
+class EnrolmentImportError(ProblemsFound):
     """The file was refused; nothing was written. `problems` lists every bad line."""
-
-    def __init__(self, problems: Sequence[RowProblem]) -> None:
-        self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-    @property
-    def shown(self) -> list[RowProblem]:
-        """The first PROBLEMS_SHOWN problems, the ones to list."""
-        return self.problems[:PROBLEMS_SHOWN]
-
-    @property
-    def not_shown(self) -> int:
-        """How many problems `shown` leaves out."""
-        return max(0, len(self.problems) - PROBLEMS_SHOWN)
-
-    def more_text(self) -> str:
-        """"…and 950 more problems." for what `shown` leaves out, or ""."""
-        if not self.not_shown:
-            return ""
-        return ngettext("…and %(n)d more problem.", "…and %(n)d more problems.",
-                        self.not_shown) % {"n": self.not_shown}
 
 
 @dataclass(frozen=True)
@@ -94,7 +64,7 @@ class CsvRow:
 @dataclass(frozen=True)
 class ParsedCsv:
     rows: list[CsvRow]
-    problems: list[RowProblem]
+    problems: list[LineProblem]
 
 
 @dataclass(frozen=True)
@@ -142,18 +112,6 @@ class EnrolmentImportReport:
         return "; ".join(parts) + "."
 
 
-def decode_csv(data: bytes) -> str:
-    """The file's text, without a byte-order mark; ValueError names the line of bad UTF-8."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ValueError(
-            _("The file is not valid UTF-8 (line %(line)s). Save it as “CSV UTF-8” and retry.")
-            % {"line": line}
-        ) from exc
-
-
 def parse_enrolment_csv(text: str) -> ParsedCsv:
     """Rows of the file and the problems that need no database to find. Pure.
 
@@ -167,19 +125,19 @@ def parse_enrolment_csv(text: str) -> ParsedCsv:
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        return ParsedCsv([], [RowProblem(reader.line_num or 1, _("unreadable CSV: %s") % exc)])
+        return ParsedCsv([], [LineProblem(reader.line_num or 1, _("unreadable CSV: %s") % exc)])
     if header is None or not any(cell.strip() for cell in header):
-        return ParsedCsv([], [RowProblem(1, _(
+        return ParsedCsv([], [LineProblem(1, _(
             "the file is empty; the first line must be a header such as "
             "“username,email,cohort”."
         ))])
     columns = [cell.strip().lower() for cell in header]
     header_problem = _header_problem(columns)
     if header_problem:
-        return ParsedCsv([], [RowProblem(1, header_problem)])
+        return ParsedCsv([], [LineProblem(1, header_problem)])
 
     rows: list[CsvRow] = []
-    problems: list[RowProblem] = []
+    problems: list[LineProblem] = []
     last_line = reader.line_num
     while True:
         try:
@@ -188,32 +146,32 @@ def parse_enrolment_csv(text: str) -> ParsedCsv:
             break
         except csv.Error as exc:
             # The reader cannot resynchronise after broken quoting: stop at this line.
-            problems.append(RowProblem(last_line + 1, _("unreadable CSV: %s") % exc))
+            problems.append(LineProblem(last_line + 1, _("unreadable CSV: %s") % exc))
             break
         line, last_line = last_line + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(columns):
-            problems.append(RowProblem(line, _(
+            problems.append(LineProblem(line, _(
                 "%(found)d cells, but the header has %(expected)d columns."
             ) % {"found": len(cells), "expected": len(columns)}))
             continue
         if any("\x00" in cell for cell in cells):
             # PostgreSQL refuses NUL in text: catch it here rather than as a database error.
-            problems.append(RowProblem(line, _("the row contains a NUL character.")))
+            problems.append(LineProblem(line, _("the row contains a NUL character.")))
             continue
         values = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
         row = CsvRow(line, values.get("username", ""), values.get("email", ""),
                      values.get("cohort", ""))
         if not row.username and not row.email:
-            problems.append(RowProblem(line, _("no username or email: the row names nobody.")))
+            problems.append(LineProblem(line, _("no username or email: the row names nobody.")))
         if len(row.cohort) > COHORT_NAME_MAX_LENGTH:
-            problems.append(RowProblem(line, _(
+            problems.append(LineProblem(line, _(
                 "cohort name is %(length)d characters long; the limit is %(limit)d."
             ) % {"length": len(row.cohort), "limit": COHORT_NAME_MAX_LENGTH}))
         rows.append(row)
     if not rows and not problems:
-        problems.append(RowProblem(1, _("the file has a header row but no learners.")))
+        problems.append(LineProblem(1, _("the file has a header row but no learners.")))
     return ParsedCsv(rows, problems)
 
 
@@ -235,7 +193,7 @@ def _header_problem(columns: list[str]) -> str | None:
 
 def resolve_learners(
     rows: Iterable[CsvRow], users: Iterable[UserKey]
-) -> tuple[list[Learner], list[RowProblem]]:
+) -> tuple[list[Learner], list[LineProblem]]:
     """Match each row to exactly one of `users`. Pure.
 
     Usernames match exactly, emails case-insensitively. A row whose username and email
@@ -250,18 +208,18 @@ def resolve_learners(
             by_email.setdefault(user.email.lower(), set()).add(user.pk)
 
     learners: list[Learner] = []
-    problems: list[RowProblem] = []
+    problems: list[LineProblem] = []
     first_line: dict[int, int] = {}
     for row in rows:
         if not row.username and not row.email:
             continue  # reported by the parser
         user_id, problem = _match(row, by_username, by_email)
         if problem:
-            problems.append(RowProblem(row.line, problem))
+            problems.append(LineProblem(row.line, problem))
             continue
         assert user_id is not None
         if user_id in first_line:
-            problems.append(RowProblem(row.line, _(
+            problems.append(LineProblem(row.line, _(
                 "duplicate: the same learner is already listed on line %(line)d."
             ) % {"line": first_line[user_id]}))
             continue

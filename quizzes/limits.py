@@ -13,9 +13,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-#: Problems listed on an error page or by a command; the rest are counted, not listed.
-PROBLEMS_SHOWN = 50
-
 
 def max_questions() -> int:
     return int(settings.QUIZ_MAX_QUESTIONS)
@@ -53,12 +50,3 @@ def quiz_room_problem(*, current: int, adding: int) -> str | None:
 def capitalised(message: str) -> str:
     return message[:1].upper() + message[1:]
 
-
-def shown_problems(problems: list[str], shown: int = PROBLEMS_SHOWN) -> list[str]:
-    """The first `shown` problems, then one line counting the rest, if any."""
-    rest = len(problems) - shown
-    if rest <= 0:
-        return problems
-    return [*problems[:shown], ngettext(
-        "…and %(n)s more problem.", "…and %(n)s more problems.", rest
-    ) % {"n": rest}]

@@ -13,13 +13,12 @@ from django.urls import reverse
 from authoring.importers import (
     AIKEN,
     GIFT,
-    MAX_IMPORT_BYTES,
     ImportFailed,
-    decode_upload,
     parse_aiken,
     parse_gift,
     questions_import,
 )
+from course.uploads import MAX_UPLOAD_BYTES, decode_text
 from quizzes import scoring
 from quizzes.models import Choice, Question, QuestionKind
 from tests.factories import CourseFactory, QuizFactory, UserFactory, make_question
@@ -322,18 +321,10 @@ def test_broken_file_names_the_line_at_fault_and_imports_nothing(fmt, text, line
     assert f"Line {line}:" in str(failure.value)
 
 
-def test_bad_utf8_names_the_line_of_the_first_bad_byte():
-    with pytest.raises(ImportFailed) as failure:
-        decode_upload(b"Q? {=a ~b}\n\nQ2 {=ok ~caf\xe9}\n")
-    [problem] = failure.value.problems
-    assert problem.line == 3
-    assert "UTF-8" in problem.message
-
-
 def test_utf8_with_bom_and_windows_line_ends_is_read():
-    assert decode_upload("\ufeffQ? {=a ~b}\r\n\r\nQ2? {T}\r\n".encode()) == (
-        "Q? {=a ~b}\n\nQ2? {T}\n"
-    )
+    result = parse_gift(decode_text("\ufeffQ? {=a ~b}\r\n\r\nQ2? {T}\r\n".encode()))
+    assert [q.text for q in result.questions] == ["Q?", "Q2?"]
+    assert result.problems == ()
 
 
 # --------------------------------------------------------------------------- unsupported
@@ -524,8 +515,8 @@ def test_admin_upload_can_skip_unsupported_questions(client, my_quiz):
 
 
 def test_admin_upload_refuses_a_file_over_1_mb(client, my_quiz):
-    content = b"Q? {=a ~b}\n\n" + b"// padding\n" * (MAX_IMPORT_BYTES // 11)
-    assert len(content) > MAX_IMPORT_BYTES
+    content = b"Q? {=a ~b}\n\n" + b"// padding\n" * (MAX_UPLOAD_BYTES // 11)
+    assert len(content) > MAX_UPLOAD_BYTES
     response = client.post(import_url(my_quiz), upload("big.gift", content))
     assert response.status_code == 200
     assert "larger than 1 MB" in response.text

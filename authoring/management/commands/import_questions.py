@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from authoring.importers import FORMATS, GIFT, ImportFailed, decode_upload, questions_import
-from quizzes.limits import PROBLEMS_SHOWN, shown_problems
+from authoring.importers import FORMATS, GIFT, ImportFailed, questions_import
+from course.uploads import PROBLEMS_SHOWN, NotUTF8, decode_text, shown_problems
 from quizzes.models import Quiz
 
 
@@ -36,9 +36,11 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
         try:
             report = questions_import(
-                quiz=quiz, text=decode_upload(data), fmt=options["format"],
+                quiz=quiz, text=decode_text(data), fmt=options["format"],
                 skip_unsupported=options["skip_unsupported"],
             )
+        except NotUTF8 as exc:
+            raise CommandError(f"Nothing was imported.\n{path}: {exc}") from exc
         except ImportFailed as exc:
             lines = "\n".join(shown_problems([f"{path}: {problem}" for problem in exc.problems]))
             raise CommandError(f"Nothing was imported.\n{lines}") from exc
