@@ -35,10 +35,13 @@ def checkpoint_with_points(**kwargs):
 
 
 @pytest.fixture
-def course_book():
-    course = CourseFactory.create(slug="strikes")
-    teacher = UserFactory.create(username="teacher", is_staff=True)
-    course.instructors.add(teacher)
+def course():
+    """The course `instructor` teaches: `export_grades` is called by this slug."""
+    return CourseFactory.create(slug="strikes")
+
+
+@pytest.fixture
+def course_book(course, instructor):
     lessons = [LessonFactory.create(course=course, order=i) for i in range(1, 4)]
     q1 = checkpoint_with_points(course=course, title="Checkpoint 1", order=1, lesson=lessons[0])
     q2 = make_quiz(course, n_questions=10, title="Final exam", order=2, weight=Decimal(3),
@@ -63,7 +66,7 @@ def course_book():
     AttemptFactory.create(user=alice, quiz=q2, right=9,
                           when=datetime(2024, 1, 22, 9, 30, tzinfo=UTC))
     AttemptFactory.create(user=bob, quiz=q1, right=1)
-    return course, teacher
+    return course, instructor
 
 
 def export_rows(**options):
@@ -278,20 +281,17 @@ def test_exports_honour_the_cohort_filter_in_every_format(client, course_book):
         assert sorted(r[0] for r in rows[1:]) == ["alice", "carol"]
 
 
-def test_responses_export_has_a_row_per_attempt_and_question(client, enrol):
+def test_responses_export_has_a_row_per_attempt_and_question(course, instructor_client, enrol):
     from quizzes.services import attempt_start, attempt_submit
 
-    quiz = make_quiz(n_questions=3, title="Check")
-    teacher = UserFactory.create(is_staff=True)
-    quiz.course.instructors.add(teacher)
+    quiz = make_quiz(course, n_questions=3, title="Check")
     learner = UserFactory.create(username="dana")
     enrol(learner, quiz.course)
     attempt = attempt_start(user=learner, quiz=quiz)
     slots = list(attempt.slots.all())
     first = slots[0].snapshot["choices"][0]
     attempt_submit(attempt=attempt, slots=slots, answers={slots[0].question_id: [first["id"]]})
-    client.force_login(teacher)
-    body = download(client, quiz.course, "responses", "csv").decode()
+    body = download(instructor_client, quiz.course, "responses", "csv").decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:3] == ["Username", "Quiz", "Attempt"]
     assert len(rows) == 1 + 3
@@ -299,7 +299,7 @@ def test_responses_export_has_a_row_per_attempt_and_question(client, enrol):
     assert rows[1][8] == first["text"]
     assert rows[1][9] == "100.00"
     assert rows[2][9] == "0.00"
-    assert normalise(read_ods(download(client, quiz.course, "responses", "ods"))) == rows
+    assert normalise(read_ods(download(instructor_client, quiz.course, "responses", "ods"))) == rows
 
 
 def test_unknown_export_is_a_clear_400(client, course_book):
@@ -376,19 +376,17 @@ def test_drill_down_is_a_404_outside_the_instructors_course(client, course_book)
                       ).status_code == 404
 
 
-def test_instructor_sees_the_attempt_as_the_learner_saw_it(client, enrol):
+def test_instructor_sees_the_attempt_as_the_learner_saw_it(course, instructor, client, enrol):
     from quizzes.services import attempt_start, attempt_submit
 
-    quiz = make_quiz(n_questions=4, shuffle_questions=True, shuffle_choices=True,
+    quiz = make_quiz(course, n_questions=4, shuffle_questions=True, shuffle_choices=True,
                      review_answers="never")
-    teacher = UserFactory.create(is_staff=True)
-    quiz.course.instructors.add(teacher)
     learner = UserFactory.create()
     enrol(learner, quiz.course)
     attempt = attempt_start(user=learner, quiz=quiz)
     slots = list(attempt.slots.all())
     attempt_submit(attempt=attempt, slots=slots, answers={})
-    client.force_login(teacher)
+    client.force_login(instructor)
     page = client.get(reverse("gradebook:attempt_detail", args=[quiz.course.slug, attempt.pk])).text
     positions = [page.index(s.snapshot["text"]) for s in slots]
     assert positions == sorted(positions)
@@ -411,10 +409,7 @@ def test_sorted_gradebook_query_count_is_flat(
 
 
 def test_override_link_opens_a_prefilled_form_for_the_instructor(client, course_book):
-    from django.contrib.auth.models import Group
-
     course, teacher = course_book
-    teacher.groups.add(Group.objects.get(name="Instructors"))
     quiz = course.quizzes.get(title="Checkpoint 1")
     alice = course.enrolments.get(user__username="alice").user
     outsider = UserFactory.create(username="outsider")
@@ -452,25 +447,24 @@ def test_export_query_count_does_not_grow_with_learners(course_book):
     assert len(export_rows()) == 1 + 3 + 50
 
 
-def test_instructor_previews_a_quiz_and_nothing_is_stored(client, django_assert_max_num_queries):
+def test_instructor_previews_a_quiz_and_nothing_is_stored(
+    course, instructor_client, django_assert_max_num_queries
+):
     from quizzes.models import Attempt
 
-    quiz = QuizFactory.create(is_published=False, title="Draft quiz")
+    quiz = QuizFactory.create(course=course, is_published=False, title="Draft quiz")
     first = make_question(quiz, correct=(1,))
     first.choices.update(feedback="FEEDBACK-TEXT")
     make_question(quiz, correct=(0,))
-    teacher = UserFactory.create(is_staff=True)
-    quiz.course.instructors.add(teacher)
-    client.force_login(teacher)
     url = reverse("gradebook:preview", args=[quiz.course.slug, quiz.slug])
     with django_assert_max_num_queries(8):
-        page = client.get(url)
+        page = instructor_client.get(url)
     assert "Nothing you answer here is saved" in page.text
     assert "FEEDBACK-TEXT" not in page.text
     right = first.choices.get(is_correct=True)
-    result = client.post(url, {f"q{first.pk}": right.pk})
+    result = instructor_client.post(url, {f"q{first.pk}": right.pk})
     assert "50.00% — Not passed" in result.text
     assert "Right answer" in result.text
     assert not Attempt.objects.exists()
-    bad = client.post(url, {f"q{first.pk}": 999999})
+    bad = instructor_client.post(url, {f"q{first.pk}": 999999})
     assert bad.status_code == 400
