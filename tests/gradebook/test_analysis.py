@@ -60,20 +60,13 @@ def svgs(html):
 
 
 @pytest.fixture
-def teacher():
-    return UserFactory.create(username="teacher", is_staff=True)
-
-
-@pytest.fixture
-def analysed(teacher):
+def analysed(course):
     """Five attempts at four single-answer questions (choice 0 right), scored 1/0 as:
 
         a: 1 0 1 1   b: 1 0 1 1   c: 1 1 1 0   d: 0 1 0 0   e: 0 1 0 0
 
     Q1's score rises with the rest of the attempt (r = 1); Q2's falls with it.
     """
-    course = CourseFactory.create(slug="strikes")
-    course.instructors.add(teacher)
     quiz = make_quiz(course, n_questions=0, slug="checkpoint")
     q1, q2, q3, q4 = (make_question(quiz, order=i, key=f"q{i}") for i in range(1, 5))
     plan = [
@@ -157,7 +150,7 @@ def test_histogram_has_ten_bins_and_puts_100_in_the_last():
     assert [b.count for b in bins] == [2, 1, 0, 0, 0, 1, 0, 0, 0, 2]
 
 
-def test_one_attempt_leaves_discrimination_and_deviation_undefined(teacher):
+def test_one_attempt_leaves_discrimination_and_deviation_undefined():
     quiz = make_quiz(n_questions=2)
     take(learner(quiz.course), quiz, {q: 0 for q in quiz.questions.all()})
     stats = analysis.quiz_statistics(quiz)
@@ -229,8 +222,8 @@ def test_statistics_are_computed_in_zero_queries(django_assert_num_queries):
 
 # The page ---------------------------------------------------------------------------------
 
-def test_instructor_sees_the_numbers_and_accessible_charts(analysed, teacher):
-    response = page(teacher, analysed)
+def test_instructor_sees_the_numbers_and_accessible_charts(analysed, instructor):
+    response = page(instructor, analysed)
     assert response.status_code == 200
     html = response.content.decode()
     assert "60.00%" in html  # facility of Q1–Q3
@@ -246,10 +239,9 @@ def test_instructor_sees_the_numbers_and_accessible_charts(analysed, teacher):
     assert "style=" not in html
 
 
-def test_page_without_attempts_says_so(teacher):
-    quiz = make_quiz(n_questions=2)
-    quiz.course.instructors.add(teacher)
-    html = page(teacher, quiz).content.decode()
+def test_page_without_attempts_says_so(course, instructor):
+    quiz = make_quiz(course, n_questions=2)
+    html = page(instructor, quiz).content.decode()
     assert "No finished attempts yet" in html
 
 
@@ -275,16 +267,14 @@ def test_anonymous_is_sent_to_log_in(analysed):
 
 @pytest.mark.parametrize("attempts", [3, 30])
 def test_page_query_count_does_not_grow_with_attempts(
-    attempts, teacher, django_assert_max_num_queries
+    attempts, course, instructor, django_assert_max_num_queries
 ):
-    course = CourseFactory.create()
-    course.instructors.add(teacher)
     quiz = make_quiz(course, n_questions=3)
     questions = list(quiz.questions.all())
     for index in range(attempts):
         take(learner(course), quiz, {q: (index + n) % 4 for n, q in enumerate(questions)})
     with django_assert_max_num_queries(PAGE_QUERIES):
-        response = page(teacher, quiz)
+        response = page(instructor, quiz)
     assert response.status_code == 200
     assert f"<dd class=\"col-sm-8\">{attempts}</dd>" in response.content.decode()
 
