@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from course.models import GlossaryTerm, Lesson, TimelineEvent
-from tests.factories import CourseFactory, LessonFactory, QuizFactory, UserFactory, make_question
+from tests.factories import CourseFactory, LessonFactory, QuizFactory, make_question
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +19,9 @@ SHIPPED = "![Map of the border region](static:course/img/region-map.svg)"
 
 
 @pytest.fixture
-def lesson(client: Any) -> Lesson:
-    teacher = UserFactory.create(is_staff=True)
-    teacher.groups.add(Group.objects.get(name="Instructors"))
-    lesson = LessonFactory.create()
-    lesson.course.instructors.add(teacher)
-    client.force_login(teacher)
-    return lesson
+def lesson(course: Any, instructor_client: Any) -> Lesson:
+    """A lesson of the instructor's course; `client` is the instructor's, logged in."""
+    return LessonFactory.create(course=course)
 
 
 def save_lesson(client: Any, lesson: Lesson, body: str) -> Any:

@@ -171,12 +171,9 @@ def test_gated_lesson_says_which_lesson_to_finish_first(student_client, student,
     assert student_client.get(lesson_url(second)).status_code == 200
 
 
-def test_instructor_reads_lessons_without_enrolling(client):
-    lesson = LessonFactory.create()
-    teacher = UserFactory.create(is_staff=True)
-    lesson.course.instructors.add(teacher)
-    client.force_login(teacher)
-    assert client.get(lesson_url(lesson)).status_code == 200
+def test_instructor_reads_lessons_without_enrolling(course, instructor_client):
+    lesson = LessonFactory.create(course=course)
+    assert instructor_client.get(lesson_url(lesson)).status_code == 200
 
 
 def test_glossary_and_timeline_pages_render(client):
@@ -244,18 +241,18 @@ def test_a_locked_lesson_cannot_be_completed_nor_its_quiz_started(student_client
     assert LessonProgress.objects.get(lesson=second).completed_at is not None
 
 
-def test_instructor_previews_unpublished_lessons_that_learners_cannot_see(client, enrol):
+def test_instructor_previews_unpublished_lessons_that_learners_cannot_see(
+    course, instructor, instructor_client, enrol
+):
     from django.test import Client
 
-    course = CourseFactory.create(is_published=False)
+    course.is_published = False
+    course.save(update_fields=["is_published"])
     draft = LessonFactory.create(course=course, is_published=False, title="Draft lesson")
-    teacher = UserFactory.create(is_staff=True)
-    course.instructors.add(teacher)
-    client.force_login(teacher)
-    page = client.get(lesson_url(draft))
+    page = instructor_client.get(lesson_url(draft))
     assert page.status_code == 200
     assert "Preview: this lesson is not published" in page.text
-    assert not LessonProgress.objects.filter(user=teacher).exists()
+    assert not LessonProgress.objects.filter(user=instructor).exists()
     learner = UserFactory.create()
     enrol(learner, course)
     learner_client = Client()
