@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
-from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -16,9 +16,8 @@ from django.urls import reverse
 
 from course.models import Course
 from course.rendering import render_markdown
-from quizzes import services
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
-from tests.factories import LessonFactory, QuizFactory, UserFactory, make_question
+from tests.factories import AttemptFactory, LessonFactory, QuizFactory, make_question
 
 pytestmark = pytest.mark.django_db
 
@@ -34,23 +33,15 @@ def _fresh_renders() -> Iterator[None]:
 
 
 def attempt_for(user, quiz: Quiz, *, finish: bool) -> Attempt:
-    """An attempt, open or finished with every right choice chosen."""
-    attempt = services.attempt_start(user=user, quiz=quiz)
-    if finish:
-        slots = list(attempt.slots.all())
-        right = {
-            slot.question_id: [c["id"] for c in slot.snapshot["choices"]
-                               if Decimal(c["credit"]) > 0]
-            for slot in slots
-        }
-        services.attempt_submit(attempt=attempt, slots=slots, answers=right)
-    return attempt
+    """An attempt with every question answered right, open or finished."""
+    return AttemptFactory.create(user=user, quiz=quiz, right=quiz.questions.count(),
+                                 finished=finish)
 
 
 def test_a_missing_image_frozen_into_attempts_leaves_every_page_that_shows_them_working(
-    client, student, enrol, caplog, django_assert_max_num_queries
+    course, instructor, client, student, enrol, caplog, django_assert_max_num_queries
 ):
-    lesson = LessonFactory.create()
+    lesson = LessonFactory.create(course=course)
     quiz = QuizFactory.create(course=lesson.course, lesson=lesson)
     # Stored before links were checked on save: the attempts freeze the broken image.
     make_question(quiz, text=f"Which crossing is shown?\n\n{MISSING_IMAGE}",
@@ -61,10 +52,8 @@ def test_a_missing_image_frozen_into_attempts_leaves_every_page_that_shows_them_
     enrol(student, quiz.course)
     finished = attempt_for(student, quiz, finish=True)
     open_attempt = attempt_for(student, quiz, finish=False)
-    teacher = UserFactory.create(is_staff=True)
-    quiz.course.instructors.add(teacher)
 
-    client.force_login(teacher)
+    client.force_login(instructor)
     caplog.set_level(logging.WARNING, logger="course.rendering")
     with django_assert_max_num_queries(8):
         preview = client.get(reverse("gradebook:preview", args=[quiz.course.slug, quiz.slug]))
@@ -85,21 +74,22 @@ def test_a_missing_image_frozen_into_attempts_leaves_every_page_that_shows_them_
 
 
 @pytest.fixture
-def shipped_course() -> Course:
+def shipped_course(db: Any) -> Course:
+    before = list(Course.objects.values_list("pk", flat=True))
     call_command("load_course", str(settings.COURSE_FIXTURES_DIR), stdout=io.StringIO())
-    return Course.objects.get()
+    return Course.objects.exclude(pk__in=before).get()
 
 
-def test_every_snapshot_of_every_attempt_renders_on_its_pages(client, student, enrol,
-                                                              shipped_course):
+def test_every_snapshot_of_every_attempt_renders_on_its_pages(
+    client, student, enrol, shipped_course, instructor
+):
     enrol(student, shipped_course)
     quizzes = list(shipped_course.quizzes.published().order_by("order", "pk"))
     for quiz in quizzes:  # the checkpoints are passed before the final exam needs them
         attempt_for(student, quiz, finish=True)
     for quiz in quizzes:
         attempt_for(student, quiz, finish=False)
-    teacher = UserFactory.create(is_staff=True)
-    shipped_course.instructors.add(teacher)
+    shipped_course.instructors.add(instructor)
 
     for slot in AttemptQuestion.objects.all():
         for text in (slot.snapshot["text"], slot.snapshot["explanation"]):
@@ -110,7 +100,7 @@ def test_every_snapshot_of_every_attempt_renders_on_its_pages(client, student, e
     for attempt in attempts:
         page = "quizzes:take" if attempt.is_open else "quizzes:result"
         assert client.get(reverse(page, args=[attempt.pk])).status_code == 200
-    client.force_login(teacher)
+    client.force_login(instructor)
     for attempt in attempts:
         url = reverse("gradebook:attempt_detail", args=[shipped_course.slug, attempt.pk])
         assert client.get(url).status_code == 200
