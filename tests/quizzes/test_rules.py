@@ -369,22 +369,18 @@ def test_dashboard_hides_a_score_the_review_options_hide(student_client, student
     assert "Course grade: 0.00%" not in page
 
 
-def test_lowering_the_pass_mark_restates_results_and_completes_the_lesson(client, student):
-    from django.contrib.auth.models import Group
-
+def test_lowering_the_pass_mark_restates_results_and_completes_the_lesson(
+    course, instructor_client, student
+):
     from course.models import LessonProgress
 
-    lesson = LessonFactory.create()
+    lesson = LessonFactory.create(course=course)
     quiz = make_quiz(lesson.course, lesson=lesson, n_questions=3, pass_mark=Decimal(70))
     attempt = AttemptFactory.create(user=student, quiz=quiz, right=2)
     assert not attempt.passed
-    teacher = UserFactory.create(is_staff=True)
-    teacher.groups.add(Group.objects.get(name="Instructors"))
-    lesson.course.instructors.add(teacher)
-    client.force_login(teacher)
     from tests.quizzes.test_admin import quiz_form
 
-    response = client.post(reverse("admin:quizzes_quiz_change", args=[quiz.pk]),
+    response = instructor_client.post(reverse("admin:quizzes_quiz_change", args=[quiz.pk]),
                            {**quiz_form(quiz, is_published="on", pass_mark="60"),
                             "lesson": lesson.pk}, follow=True)
     assert "Pass/fail restated for 1 finished attempts" in response.text
