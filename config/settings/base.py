@@ -38,7 +38,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.SiteAdminConfig",  # django.contrib.admin with malformed ids refused
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

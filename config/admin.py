@@ -1,19 +1,23 @@
-"""Malformed ids sent to any admin page are refused with a message, not a 500.
+"""The project's admin site: Django's, with malformed ids refused instead of a 500.
 
 Django's admin passes two request values to the database as sent: the ids of the rows an
 action is applied to (`_selected_action`), where a non-number or an id past the column's
 range raises in the query, and `_to_field`, where an empty value asks for a field named ""
-(FieldDoesNotExist). Both are a 500 on every ModelAdmin, ours and those of
-django.contrib.auth and django-axes, so `harden` gives the mixin to every registered one.
+(FieldDoesNotExist). Both were a 500 on every ModelAdmin, ours and those of
+django.contrib.auth and django-axes. The site below gives every ModelAdmin registered on
+it the mixin that checks them, so no app has to remember to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 
@@ -38,11 +42,20 @@ class StrictIdsAdminMixin:
         return super().response_action(request, queryset)  # type: ignore[misc]
 
 
-def harden(site: admin.AdminSite) -> None:
-    """Give every ModelAdmin registered on `site` the StrictIdsAdminMixin."""
-    for model, model_admin in list(site._registry.items()):
-        if isinstance(model_admin, StrictIdsAdminMixin):
-            continue
-        base = type(model_admin)
-        site.unregister(model)
-        site.register(model, type(base.__name__, (StrictIdsAdminMixin, base), {}))
+class Site(admin.AdminSite):
+    def register(
+        self,
+        model_or_iterable: type[Model] | Iterable[type[Model]],
+        admin_class: Any = None,
+        **options: Any,
+    ) -> None:
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, StrictIdsAdminMixin):
+            admin_class = type(admin_class.__name__, (StrictIdsAdminMixin, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
+
+
+class SiteAdminConfig(AdminConfig):
+    """django.contrib.admin, with `Site` as `admin.site`."""
+
+    default_site = "config.admin.Site"
