@@ -178,3 +178,79 @@ def test_links_that_lead_nowhere_are_named_with_their_file_and_nothing_loads(con
     assert f"{quiz} question 'q1' text: link 'static:course/img/x.svg' names no file" in problems
     assert not Course.objects.exists()
     assert not Question.objects.exists()
+
+
+# --------------------------------------------------------------------------- model rules
+
+MULTIPLE = """  - key: q3
+    kind: multiple
+    text: Which two?
+    choices:
+      - {text: A, correct: true, credit: 50}
+      - {text: B, correct: true, credit: 50}
+      - {text: C, credit: -150}
+"""
+
+
+def refused(path: Path) -> str:
+    with pytest.raises(CommandError, match="nothing changed") as excinfo:
+        load(path)
+    return str(excinfo.value)
+
+
+def test_model_rules_are_reported_with_their_file_and_item_and_nothing_loads(content):
+    quiz = content / "quizzes" / "01-first.yaml"
+    quiz.write_text(QUIZ.replace("title: First check", "title: " + "x" * 201) + MULTIPLE)
+    problems = refused(content)
+    assert f"{quiz}: title must be at most 200 characters long (it has 201)" in problems
+    assert f"{quiz} question 'q3' choice 3: credit must be at least -100 (not -150)" in problems
+    assert not Course.objects.exists()
+    assert not Question.objects.exists()
+
+
+def test_a_refused_reload_leaves_the_loaded_course_as_it_was(content):
+    load(content)
+    lesson = content / "lessons" / "01-first.md"
+    lesson.write_text(LESSON.replace("title: First lesson", "title: Renamed")
+                      .replace('url: "https://example.com/a"', 'url: "not a url"'))
+    problems = refused(content)
+    assert f"{lesson} source 1: url: Enter a valid URL." in problems
+    assert Lesson.objects.get().title == "First lesson"
+
+
+@pytest.mark.parametrize(
+    ("filename", "old", "new", "message"),
+    [
+        ("course.yaml", "slug: demo", "slug: my demo", "course.yaml: slug: Enter a valid"),
+        ("quizzes/01-first.yaml", "title: First check", "title: First check\ngrading_method: best",
+         "01-first.yaml: grading_method: Value 'best' is not a valid choice."),
+        ("quizzes/01-first.yaml", "title: First check", "title: First check\ntime_limit_minutes: 0",
+         "01-first.yaml: Constraint “quiz_time_limit_positive” is violated."),
+        ("quizzes/01-first.yaml", "kind: true_false", "kind: essay",
+         "question 'q2': kind: Value 'essay' is not a valid choice."),
+        ("lessons/01-first.md", "order: 1", "order: 1\nlast_verified: yesterday",
+         "01-first.md: last_verified: “yesterday” value has an invalid date format."),
+        ("glossary.yaml", "term: Makran", "term: " + "y" * 201,
+         "glossary.yaml entry 1: term must be at most 200 characters long (it has 201)"),
+    ],
+)
+def test_each_model_rule_the_files_break_is_named(content, filename, old, new, message):
+    path = content / filename
+    path.write_text(path.read_text().replace(old, new, 1))
+    assert message in refused(content)
+    assert not Course.objects.exists()
+
+
+def test_a_lesson_body_may_not_be_empty_though_its_links_are_the_loaders_to_check(content):
+    lesson = content / "lessons" / "01-first.md"
+    lesson.write_text(LESSON.split("---\n", 2)[0] + "---\n" + LESSON.split("---\n", 2)[1]
+                      + "---\n")
+    (content / "quizzes" / "01-first.yaml").write_text(QUIZ.replace("first#the-section", "first"))
+    assert f"{lesson}: body: This field cannot be blank." in refused(content)
+
+
+def test_values_the_model_converts_load_once_and_then_change_nothing(content):
+    (content / "course.yaml").write_text(COURSE.replace("title: Demo course", "title: 1984"))
+    load(content)
+    assert Course.objects.get().title == "1984"
+    assert "nothing changed" in load(content)
