@@ -29,6 +29,7 @@ from course.models import Course, GlossaryTerm, Lesson, LessonSource, TimelineEv
 from course.rendering import Rendered, render_markdown
 from quizzes import limits, scoring
 from quizzes.models import Choice, GradingMethod, Question, QuestionKind, Quiz, ReviewTiming
+from quizzes.services import quiz_update
 
 M = TypeVar("M", bound=Model)
 
@@ -697,8 +698,9 @@ def _write_quiz(staged: _StagedQuiz, report: LoadReport) -> None:
     if row.is_new:
         row.obj.save()
         report.created["quizzes"] += 1
-    else:
-        _sync(row.obj, row.values, report, "quizzes")
+    elif quiz_update(quiz=row.obj, **row.values).changed:
+        # Through the service, so a new pass mark or time limit reaches past attempts.
+        report.updated["quizzes"] += 1
     for question in staged.questions:
         _save(question.row, report, "questions")
         for choice in question.choices:

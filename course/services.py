@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -46,3 +48,26 @@ def lesson_mark_complete(*, user: User, lesson: Lesson) -> LessonProgress:
         progress.completed_at = now
         progress.save(update_fields=["completed_at"])
     return progress
+
+
+def lesson_complete_by_checkpoint(
+    *, lesson_id: int, user_ids: Iterable[int], now: datetime | None = None
+) -> None:
+    """Complete the lesson for learners who passed its checkpoint quiz; the first
+    completion time is kept. Written in bulk, so a regrade of many learners stays short.
+    (The quiz decides whether passing it completes the lesson: the course knows nothing
+    of quizzes.) Both statements are idempotent, so it needs no savepoint of its own: it
+    runs inside the caller's transaction (finishing, regrading, restating pass/fail).
+    """
+    now = now or timezone.now()
+    ids = set(user_ids)
+    if not ids:
+        return
+    LessonProgress.objects.bulk_create(
+        [LessonProgress(user_id=uid, lesson_id=lesson_id, last_viewed_at=now, completed_at=now)
+         for uid in ids],
+        ignore_conflicts=True,
+    )
+    LessonProgress.objects.filter(
+        user_id__in=ids, lesson_id=lesson_id, completed_at__isnull=True
+    ).update(completed_at=now)

@@ -19,7 +19,7 @@ from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 from course.models import Cohort, Course, Enrolment, LessonProgress
-from quizzes import scoring
+from quizzes import scoring, selectors
 from quizzes.models import Attempt, AttemptState, Quiz
 
 
@@ -200,7 +200,7 @@ class Gradebook:
         for _user, quiz_id, percentage in attempts:
             percentages[quiz_id].append(percentage)
         grades = tuple(
-            scoring.quiz_grade(quiz.grading_method, percentages.get(quiz.pk, []))
+            selectors.grade_from_marks(quiz, percentages.get(quiz.pk, []))
             for quiz in self.quizzes
         )
         return GradebookRow(

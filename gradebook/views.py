@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from course.models import Course, Enrolment, LessonProgress
-from quizzes import rules, scoring
+from quizzes import scoring, selectors
 from quizzes.forms import AttemptForm, field_name
-from quizzes.models import Attempt, AttemptQuestion, Quiz, QuizOverride
+from quizzes.models import Attempt, AttemptQuestion, Quiz
 from quizzes.review import FULL_REVIEW, build_items, course_lessons, review_items
 from quizzes.services import question_snapshot, slot_fraction
 from quizzes.validation import quiz_problems
@@ -115,22 +115,20 @@ def learner_detail(request: HttpRequest, course_slug: str, user_id: int) -> Http
         Enrolment.objects.select_related("user", "cohort"), course=course, user_id=user_id
     )
     learner = enrolment.user
-    quizzes = list(Quiz.objects.filter(course=course).published().order_by("order", "pk"))
-    attempts = list(
-        Attempt.objects.filter(user=learner, quiz__in=quizzes).order_by("quiz_id", "number")
+    quizzes = list(
+        Quiz.objects.filter(course=course).published().select_related("lesson")
+        .order_by("order", "pk")
     )
-    overrides = {o.quiz_id: o for o in QuizOverride.objects.filter(user=learner, quiz__in=quizzes)}
+    # What the learner is told, from the same selector the quiz page and the start use.
+    decisions = selectors.start_decisions(learner, quizzes, enrolled_in=[course.pk])
     progress = list(
         LessonProgress.objects.filter(user=learner, lesson__course=course)
         .select_related("lesson").order_by("lesson__order")
     )
-    now = timezone.now()
     sections = []
     for quiz in quizzes:
-        mine = [a for a in attempts if a.quiz_id == quiz.pk]
-        marks = [a.percentage for a in mine if not a.is_open and a.percentage is not None]
-        override = overrides.get(quiz.pk)
-        allowance = rules.allowance(quiz, override)
+        decision = decisions[quiz.pk]
+        override = decision.override
         if override is not None:
             override_url = reverse("admin:quizzes_quizoverride_change", args=[override.pk])
         else:
@@ -138,9 +136,9 @@ def learner_detail(request: HttpRequest, course_slug: str, user_id: int) -> Http
                 reverse("admin:quizzes_quizoverride_add") + f"?quiz={quiz.pk}&user={learner.pk}"
             )
         sections.append({
-            "quiz": quiz, "attempts": mine, "override": override, "override_url": override_url,
-            "grade": scoring.quiz_grade(quiz.grading_method, marks), "allowance": allowance,
-            "refusal": rules.start_refusal(quiz, allowance, mine, now),
+            "quiz": quiz, "attempts": decision.attempts, "override": override,
+            "override_url": override_url, "grade": decision.grade,
+            "allowance": decision.allowance, "refusal": decision.reason,
         })
     return render(
         request,
@@ -202,7 +200,7 @@ def quiz_preview(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
         "gradebook/quiz_preview.html",
         {"course": course, "quiz": quiz, "form": form, "questions": questions_view,
          "items": items, "score": score, "review": FULL_REVIEW,
-         "passed": score is not None and scoring.has_passed(score, quiz.pass_mark),
+         "passed": selectors.grade_passes(quiz, score),
          "problems": [] if quiz.is_published else quiz_problems(quiz)},
         status=400 if request.method == "POST" and not form.is_valid() else 200,
     )

@@ -247,16 +247,20 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
         return format_html("{} — {}", link, note)
 
     def save_model(self, request: Any, obj: Quiz, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
         if not change:
+            super().save_model(request, obj, form, change)
             return
-        if "pass_mark" in form.changed_data:
-            moved = services.quiz_pass_mark_apply(quiz=obj)
-            if moved:
-                self.message_user(request, _("Pass/fail restated for %(n)s finished attempts.")
-                                  % {"n": moved})
-        if {"time_limit_minutes", "closes_at"} & set(form.changed_data):
-            services.attempt_deadlines_refresh(quiz=obj)
+        # Settings change only through the service, which also restates pass/fail and
+        # moves open deadlines; it compares against the stored quiz, not the edited one.
+        settings = {f.name for f in Quiz._meta.concrete_fields}
+        stored = Quiz.objects.get(pk=obj.pk)
+        update = services.quiz_update(
+            quiz=stored,
+            **{name: getattr(obj, name) for name in form.changed_data if name in settings},
+        )
+        if update.restated:
+            self.message_user(request, _("Pass/fail restated for %(n)s finished attempts.")
+                              % {"n": update.restated})
 
     @admin.action(description=_("Regrade: dry run (list score changes, change nothing)"),
                   permissions=["change"])

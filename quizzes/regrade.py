@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import scoring
+from course.services import lesson_complete_by_checkpoint
+
+from . import scoring, selectors
 from .models import (
     Attempt,
     AttemptQuestion,
@@ -24,7 +26,7 @@ from .models import (
     RegradeRun,
     Response,
 )
-from .services import _complete_checkpoint_lessons, slot_fraction
+from .services import slot_fraction
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -187,7 +189,11 @@ def attempt_regrade(
         ],
         batch_size=500,
     )
-    _complete_checkpoint_lessons(quiz, [a.user_id for a in report.stale if a.passed], now)
+    lesson_id = selectors.lesson_completed_by(quiz)
+    if lesson_id is not None:
+        lesson_complete_by_checkpoint(
+            lesson_id=lesson_id, user_ids=[a.user_id for a in report.stale if a.passed], now=now
+        )
     report.run = run
     return report
 
@@ -199,14 +205,31 @@ class GradeMismatch:
     attempt: Attempt
     stored: Decimal | None
     recomputed: Decimal
+    stored_passed: bool | None = None
+    recomputed_passed: bool | None = None
+
+    @property
+    def differs(self) -> tuple[str, ...]:
+        """What differs: "percentage", "pass/fail", or both."""
+        return tuple(
+            name for name, moved in (
+                ("percentage", self.stored != self.recomputed),
+                ("pass/fail", self.stored_passed != self.recomputed_passed),
+            ) if moved
+        )
 
 
 def grade_mismatches(attempts: Iterable[Attempt]) -> list[GradeMismatch]:
-    """Finished attempts whose stored score (or pass/fail) differs from a recomputation."""
+    """Finished attempts whose stored score or pass/fail (by the quiz's current pass mark)
+    differs from a recomputation, each naming what differs.
+    """
     mismatches = []
     for attempt in attempts:
         recomputed, _detail = rescore(attempt)
         passed = scoring.has_passed(recomputed, attempt.quiz.pass_mark)
         if recomputed != attempt.percentage or passed != attempt.passed:
-            mismatches.append(GradeMismatch(attempt, attempt.percentage, recomputed))
+            mismatches.append(GradeMismatch(
+                attempt, attempt.percentage, recomputed,
+                stored_passed=attempt.passed, recomputed_passed=passed,
+            ))
     return mismatches

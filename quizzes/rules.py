@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -63,30 +64,59 @@ def _when(moment: datetime) -> str:
     return str(formats.date_format(moment, "j F Y, H:i T"))
 
 
+class StartBlock(StrEnum):
+    """Why a learner may not start an attempt, in the order the rules are checked."""
+
+    NOT_ENROLLED = "not_enrolled"
+    LESSON_LOCKED = "lesson_locked"
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+    NO_ATTEMPTS_LEFT = "no_attempts_left"
+    CHECKPOINTS = "checkpoints"
+    DELAY = "delay"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    block: StartBlock
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def start_refusal(
     quiz: Quiz,
     rules: Allowance,
     attempts: Sequence[Attempt],
     now: datetime,
     missing_checkpoints: Sequence[Quiz] = (),
-) -> str | None:
-    """Why this learner may not start a new attempt now, or None when they may."""
+) -> Refusal | None:
+    """Why this learner may not start a new attempt now (by the quiz's own settings and
+    their override), or None when they may.
+    """
     if rules.opens_at is not None and now < rules.opens_at:
-        return _("This quiz opens on %(when)s.") % {"when": _when(rules.opens_at)}
+        return Refusal(StartBlock.NOT_OPEN, _("This quiz opens on %(when)s.")
+                       % {"when": _when(rules.opens_at)})
     if rules.closes_at is not None and now >= rules.closes_at:
-        return _("This quiz closed on %(when)s.") % {"when": _when(rules.closes_at)}
+        return Refusal(StartBlock.CLOSED, _("This quiz closed on %(when)s.")
+                       % {"when": _when(rules.closes_at)})
     if rules.attempts_allowed is not None and len(attempts) >= rules.attempts_allowed:
-        return _("You have used all %(n)s attempts allowed for this quiz.") % {
-            "n": rules.attempts_allowed
-        }
+        return Refusal(
+            StartBlock.NO_ATTEMPTS_LEFT,
+            _("You have used all %(n)s attempts allowed for this quiz.")
+            % {"n": rules.attempts_allowed},
+        )
     if missing_checkpoints:
         titles = ", ".join(f"“{q.title}”" for q in missing_checkpoints)
-        return _("Pass the checkpoint quizzes first: %(titles)s.") % {"titles": titles}
+        return Refusal(StartBlock.CHECKPOINTS, _("Pass the checkpoint quizzes first: "
+                                                 "%(titles)s.") % {"titles": titles})
     finished = [a.finished_at for a in attempts if a.finished_at is not None]
     if quiz.attempt_delay_minutes and finished:
         ready = max(finished) + timedelta(minutes=quiz.attempt_delay_minutes)
         if now < ready:
-            return _("You can start another attempt from %(when)s.") % {"when": _when(ready)}
+            return Refusal(StartBlock.DELAY, _("You can start another attempt from "
+                                               "%(when)s.") % {"when": _when(ready)})
     return None
 
 

@@ -6,17 +6,229 @@ commands call these and re-derive nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from course.models import Course
+from course import selectors as course_selectors
+from course.models import Course, Lesson
 
 from . import rules, scoring
-from .models import Attempt, AttemptState, Quiz, QuizOverride
+from .models import Attempt, AttemptState, Quiz, QuizOverride, ReviewTiming
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+# A learner's grade in a quiz ---------------------------------------------------------------
+
+def grade_from_marks(quiz: Quiz, marks: Sequence[Decimal]) -> Decimal | None:
+    """The quiz grade from finished attempts' percentages (oldest first), by the quiz's
+    grading method; None before any finished attempt. Every page, export and command
+    that shows a quiz grade comes through here.
+    """
+    return scoring.quiz_grade(quiz.grading_method, marks)
+
+
+def finished_marks(attempts: Iterable[Attempt]) -> list[Decimal]:
+    """Percentages of the finished attempts among these, oldest first."""
+    return [
+        a.percentage
+        for a in sorted(attempts, key=lambda a: a.number)
+        if a.state == AttemptState.FINISHED and a.percentage is not None
+    ]
+
+
+def quiz_grade(quiz: Quiz, attempts: Iterable[Attempt]) -> Decimal | None:
+    """A learner's grade in the quiz from their (loaded) attempts at it."""
+    return grade_from_marks(quiz, finished_marks(attempts))
+
+
+def grade_passes(quiz: Quiz, grade: Decimal | None) -> bool:
+    return grade is not None and scoring.has_passed(grade, quiz.pass_mark)
+
+
+def override_for(user: User | AnonymousUser, quiz: Quiz) -> QuizOverride | None:
+    return QuizOverride.objects.filter(user_id=user.pk or 0, quiz=quiz).first()
+
+
+def allowance_for(user: User | AnonymousUser, quiz: Quiz) -> rules.Allowance:
+    """The quiz's settings for this learner, after their override."""
+    return rules.allowance(quiz, override_for(user, quiz))
+
+
+def lesson_completed_by(quiz: Quiz) -> int | None:
+    """The lesson that passing this checkpoint quiz completes, or None. None too while the
+    quiz hides scores: a completed lesson would tell the learner they passed.
+    """
+    if quiz.lesson_id is None or quiz.review_score != ReviewTiming.IMMEDIATELY:
+        return None
+    return quiz.lesson_id
+
+
+# Whether and why a learner may start a quiz ---------------------------------------------
+
+@dataclass(frozen=True)
+class StartDecision:
+    """Whether a learner may start (or resume) an attempt at a quiz now, and if not, why.
+
+    `refusal` is None when they may. An open attempt is resumed rather than started, so
+    the quiz's own limits do not refuse it; enrolment and the lesson gate still do.
+    """
+
+    quiz: Quiz
+    enrolled: bool
+    allowance: rules.Allowance
+    attempts: tuple[Attempt, ...]
+    override: QuizOverride | None = None
+    refusal: rules.Refusal | None = None
+    locked_by: Lesson | None = None
+    missing_checkpoints: tuple[Quiz, ...] = field(default=())
+
+    @property
+    def may_start(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def block(self) -> rules.StartBlock | None:
+        """Which rule refuses, or None."""
+        return None if self.refusal is None else self.refusal.block
+
+    @property
+    def reason(self) -> str | None:
+        return None if self.refusal is None else self.refusal.message
+
+    @property
+    def open_attempt(self) -> Attempt | None:
+        return next((a for a in self.attempts if a.state == AttemptState.OPEN), None)
+
+    @property
+    def grade(self) -> Decimal | None:
+        return quiz_grade(self.quiz, self.attempts)
+
+
+def _missing_checkpoints(
+    quiz: Quiz, checkpoints: Sequence[Quiz], attempts: Sequence[Attempt]
+) -> tuple[Quiz, ...]:
+    """The course's checkpoint quizzes not passed yet, when `quiz` requires them."""
+    if not quiz.requires_checkpoints_passed:
+        return ()
+    missing = []
+    for checkpoint in checkpoints:
+        if checkpoint.course_id != quiz.course_id or checkpoint.pk == quiz.pk:
+            continue
+        mine = [a for a in attempts if a.quiz_id == checkpoint.pk]
+        if not grade_passes(checkpoint, quiz_grade(checkpoint, mine)):
+            missing.append(checkpoint)
+    return tuple(missing)
+
+
+def _lesson_locks(user: User | AnonymousUser, quizzes: Sequence[Quiz]) -> dict[int, Lesson]:
+    """For quizzes in a gated lesson, the previous lesson still to complete (by quiz id).
+
+    Loads nothing unless a quiz sits in a lesson that requires the previous one.
+    """
+    with_lesson = [q for q in quizzes if q.lesson_id is not None]
+    prefetch_related_objects([q for q in with_lesson if not Quiz.lesson.is_cached(q)], "lesson")
+    gated = [q for q in with_lesson if q.lesson is not None and q.lesson.requires_previous]
+    if not gated:
+        return {}
+    course_ids = {q.course_id for q in gated}
+    lessons = list(Lesson.objects.published().filter(course_id__in=course_ids)
+                   .select_related("course").order_by("course_id", "order", "pk"))
+    done = course_selectors.completed_lesson_ids(user, lessons)
+    locks: dict[int, Lesson] = {}
+    for course_id in course_ids:
+        in_course = [lesson for lesson in lessons if lesson.course_id == course_id]
+        locks.update(course_selectors.locks_in_order(in_course, done, exempt=False))
+    if not locks:
+        return {}
+    # Who teaches the course is never gated (asked only when a gate would hold).
+    exempt = course_selectors.taught_course_ids(user, course_ids)
+    return {
+        q.pk: locks[q.lesson_id]
+        for q in gated
+        if q.lesson_id in locks and q.course_id not in exempt
+    }
+
+
+def start_decisions(
+    user: User | AnonymousUser,
+    quizzes: Sequence[Quiz],
+    *,
+    now: datetime | None = None,
+    enrolled_in: Collection[int] | None = None,
+) -> dict[int, StartDecision]:
+    """Whether and why the learner may start each quiz, in a fixed number of queries
+    (select the quizzes' lessons, or one more query loads them).
+
+    The rules, in order: enrolment in the course, the lesson gate (instructors exempt),
+    the quiz's dates and attempt limit after the learner's override, required
+    checkpoints, and the delay between attempts. `enrolled_in` (course ids) saves the
+    enrolment query when the caller has just read the learner's enrolment.
+    """
+    now = now or timezone.now()
+    if not quizzes:
+        return {}
+    course_ids = {q.course_id for q in quizzes}
+    enrolled = (
+        set(enrolled_in) & course_ids if enrolled_in is not None
+        else course_selectors.enrolled_course_ids(user, course_ids)
+    )
+    needs_checkpoints = any(q.requires_checkpoints_passed for q in quizzes)
+    checkpoints: list[Quiz] = []
+    if needs_checkpoints:
+        checkpoints = list(
+            Quiz.objects.published().filter(course_id__in=course_ids, lesson__isnull=False)
+            .order_by("order", "pk")
+        )
+    wanted = {q.pk for q in quizzes} | {c.pk for c in checkpoints}
+    attempts = list(
+        Attempt.objects.for_user(user).filter(quiz_id__in=wanted).order_by("quiz_id", "number")
+    )
+    overrides = {
+        o.quiz_id: o
+        for o in QuizOverride.objects.filter(user_id=user.pk or 0, quiz__in=quizzes)
+    }
+    locks = _lesson_locks(user, quizzes)
+    decisions = {}
+    for quiz in quizzes:
+        mine = tuple(a for a in attempts if a.quiz_id == quiz.pk)
+        override = overrides.get(quiz.pk)
+        allowance = rules.allowance(quiz, override)
+        missing = _missing_checkpoints(quiz, checkpoints, attempts)
+        locked = locks.get(quiz.pk)
+        refusal: rules.Refusal | None = None
+        if quiz.course_id not in enrolled:
+            refusal = rules.Refusal(
+                rules.StartBlock.NOT_ENROLLED, _("Enrol in the course before taking its quizzes.")
+            )
+        elif locked is not None:
+            refusal = rules.Refusal(
+                rules.StartBlock.LESSON_LOCKED,
+                _("Complete “%(title)s” first.") % {"title": locked.title},
+            )
+        elif not any(a.state == AttemptState.OPEN for a in mine):
+            refusal = rules.start_refusal(quiz, allowance, mine, now, missing)
+        decisions[quiz.pk] = StartDecision(
+            quiz=quiz, enrolled=quiz.course_id in enrolled, allowance=allowance,
+            attempts=mine, override=override, refusal=refusal, locked_by=locked,
+            missing_checkpoints=missing,
+        )
+    return decisions
+
+
+def start_decision(
+    user: User | AnonymousUser, quiz: Quiz, *, now: datetime | None = None
+) -> StartDecision:
+    """Whether and why the learner may start this quiz now (see start_decisions)."""
+    return start_decisions(user, [quiz], now=now)[quiz.pk]
 
 
 @dataclass(frozen=True)
@@ -59,14 +271,14 @@ def learner_standings(user: Any, courses: Sequence[Course]) -> dict[int, CourseS
     by_course: dict[int, list[QuizStanding]] = defaultdict(list)
     for quiz in quizzes:
         marks = percentages.get(quiz.pk, [])
-        grade = scoring.quiz_grade(quiz.grading_method, marks)
+        grade = grade_from_marks(quiz, marks)
         allowance = rules.allowance(quiz, overrides.get(quiz.pk))
         by_course[quiz.course_id].append(
             QuizStanding(
                 quiz=quiz,
                 grade=grade,
                 attempts=len(marks),
-                passed=grade is not None and scoring.has_passed(grade, quiz.pass_mark),
+                passed=grade_passes(quiz, grade),
                 visible=rules.review(quiz, allowance, now).score,
             )
         )

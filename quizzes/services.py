@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from course.models import LessonProgress
+from course.services import lesson_complete_by_checkpoint
 
-from . import rules, scoring
+from . import rules, scoring, selectors
 from .models import (
     Attempt,
     AttemptQuestion,
@@ -30,7 +30,6 @@ from .models import (
     Quiz,
     QuizOverride,
     Response,
-    ReviewTiming,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +45,13 @@ class AttemptOverdue(Exception):
 
 
 class AttemptNotAllowed(Exception):
-    """The learner may not start an attempt now; the message says why."""
+    """The learner may not start an attempt now; the message says why, and `decision`
+    holds the whole decision (which rule refused, the lesson to complete first, ...).
+    """
+
+    def __init__(self, decision: selectors.StartDecision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
 
 
 def question_snapshot(question: Question, rng: random.Random | None = None) -> dict[str, Any]:
@@ -83,33 +88,6 @@ def slot_fraction(snapshot: Mapping[str, Any], selected: Sequence[int]) -> Decim
     return scoring.question_fraction(
         snapshot["kind"], credits, selected, all_or_nothing=bool(snapshot["all_or_nothing"])
     )
-
-
-def override_for(user: User, quiz: Quiz) -> QuizOverride | None:
-    return QuizOverride.objects.filter(user=user, quiz=quiz).first()
-
-
-def missing_checkpoints(user: User, quiz: Quiz) -> list[Quiz]:
-    """The course's checkpoint quizzes the learner has not passed, when `quiz` needs them."""
-    if not quiz.requires_checkpoints_passed:
-        return []
-    checkpoints = list(
-        Quiz.objects.published().filter(course_id=quiz.course_id, lesson__isnull=False)
-        .exclude(pk=quiz.pk).order_by("order", "pk")
-    )
-    marks: dict[int, list[Decimal]] = {}
-    for quiz_id, percentage in (
-        Attempt.objects.filter(user=user, quiz__in=checkpoints, state=AttemptState.FINISHED)
-        .order_by("number").values_list("quiz_id", "percentage")
-    ):
-        if percentage is not None:
-            marks.setdefault(quiz_id, []).append(percentage)
-    missing = []
-    for checkpoint in checkpoints:
-        grade = scoring.quiz_grade(checkpoint.grading_method, marks.get(checkpoint.pk, []))
-        if grade is None or not scoring.has_passed(grade, checkpoint.pass_mark):
-            missing.append(checkpoint)
-    return missing
 
 
 def _pick_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
@@ -150,11 +128,13 @@ def _lock_attempt(attempt: Attempt) -> tuple[str, datetime | None] | None:
 def attempt_start(*, user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
     """Start an attempt, or return the learner's open one: never two open at once.
 
-    Refuses (AttemptNotAllowed) outside the quiz's dates, past the attempt limit, before
-    the delay between attempts has passed, or before required checkpoints are passed.
-    The attempt pins its questions, their order, each question's text, choices, choice
-    order and credits as they are now, and a deadline (the earlier of start + time limit
-    and the close date, after the learner's override).
+    Enforces every start rule itself (`selectors.start_decision`): refuses with
+    AttemptNotAllowed, carrying the decision, a learner not enrolled in the course, one
+    whose lesson gate is closed, and, for a new attempt, outside the quiz's dates, past
+    the attempt limit, before required checkpoints are passed or before the delay
+    between attempts has passed. The attempt pins its questions, their order, each
+    question's text, choices, choice order and credits as they are now, and a deadline
+    (the earlier of start + time limit and the close date, after the learner's override).
     """
     # One start at a time per learner: the open-attempt check, the attempt count and the
     # insert below then see each other's commits. Without it, under PostgreSQL's read
@@ -162,16 +142,12 @@ def attempt_start(*, user: User, quiz: Quiz, now: datetime | None = None) -> Att
     # new attempt as used and refuse ("you have used all N attempts") instead of resuming.
     _lock_learner(user)
     now = now or timezone.now()
-    open_attempt = Attempt.objects.filter(user=user, quiz=quiz, state=AttemptState.OPEN).first()
-    if open_attempt is not None:
-        return open_attempt
-    allowance = rules.allowance(quiz, override_for(user, quiz))
-    previous = list(Attempt.objects.filter(user=user, quiz=quiz))
-    refusal = rules.start_refusal(
-        quiz, allowance, previous, now, missing_checkpoints(user, quiz)
-    )
-    if refusal:
-        raise AttemptNotAllowed(refusal)
+    decision = selectors.start_decision(user, quiz, now=now)
+    if decision.refusal is not None:
+        raise AttemptNotAllowed(decision)
+    if decision.open_attempt is not None:
+        return decision.open_attempt
+    allowance = decision.allowance
     number = (
         Attempt.objects.filter(user=user, quiz=quiz).aggregate(n=Max("number"))["n"] or 0
     ) + 1
@@ -278,8 +254,9 @@ def _finish(
         unique_fields=["attempt", "question"],
         update_fields=["selected", "fraction"],
     )
-    if passed:
-        _complete_checkpoint_lessons(quiz, [attempt.user_id], now)
+    lesson_id = selectors.lesson_completed_by(quiz)
+    if passed and lesson_id is not None:
+        lesson_complete_by_checkpoint(lesson_id=lesson_id, user_ids=[attempt.user_id], now=now)
     attempt.state = AttemptState.FINISHED
     attempt.finished_at = finished_at
     attempt.points_earned = score.points_earned
@@ -338,23 +315,6 @@ def finish_overdue_attempts(*, now: datetime | None = None) -> int:
     return finished
 
 
-def _complete_checkpoint_lessons(quiz: Quiz, user_ids: Sequence[int], now: datetime) -> None:
-    """Passing a checkpoint completes its lesson; the first completion time is kept.
-
-    Not while the quiz hides scores: a completed lesson would tell the learner they passed.
-    """
-    if quiz.lesson_id is None or not user_ids or quiz.review_score != ReviewTiming.IMMEDIATELY:
-        return
-    LessonProgress.objects.bulk_create(
-        [LessonProgress(user_id=uid, lesson_id=quiz.lesson_id, last_viewed_at=now,
-                        completed_at=now) for uid in set(user_ids)],
-        ignore_conflicts=True,
-    )
-    LessonProgress.objects.filter(
-        user_id__in=user_ids, lesson_id=quiz.lesson_id, completed_at__isnull=True
-    ).update(completed_at=now)
-
-
 @transaction.atomic
 def attempt_deadlines_refresh(*, quiz: Quiz, user_id: int | None = None) -> int:
     """Recompute the deadline of open attempts after the quiz's time limit or close date,
@@ -389,8 +349,45 @@ def quiz_pass_mark_apply(*, quiz: Quiz, now: datetime | None = None) -> int:
     changed += finished.filter(percentage__lt=quiz.pass_mark).exclude(passed=False).update(
         passed=False
     )
-    passers = list(
-        finished.filter(passed=True).values_list("user_id", flat=True).distinct()
-    )
-    _complete_checkpoint_lessons(quiz, passers, now)
+    lesson_id = selectors.lesson_completed_by(quiz)
+    if lesson_id is not None:
+        passers = list(
+            finished.filter(passed=True).values_list("user_id", flat=True).distinct()
+        )
+        lesson_complete_by_checkpoint(lesson_id=lesson_id, user_ids=passers, now=now)
     return changed
+
+
+#: Settings whose change moves the deadline of attempts already open.
+DEADLINE_SETTINGS = frozenset({"time_limit_minutes", "opens_at", "closes_at"})
+
+
+@dataclass(frozen=True)
+class QuizUpdate:
+    changed: tuple[str, ...]
+    restated: int = 0
+    deadlines_moved: int = 0
+
+
+@transaction.atomic
+def quiz_update(*, quiz: Quiz, **changes: Any) -> QuizUpdate:
+    """Change a quiz's settings: the only way they change once the quiz exists (the admin,
+    the course loader and commands all come here).
+
+    Saves the fields that differ, then keeps past and open attempts agreeing with the
+    quiz: a new pass mark restates pass/fail of every finished attempt (and completes the
+    checkpoint lesson of anyone who now passes); a new time limit, open or close date
+    recomputes the deadline of every open attempt.
+    """
+    unknown = set(changes) - {f.name for f in Quiz._meta.concrete_fields}
+    if unknown:
+        raise TypeError(f"Not quiz settings: {', '.join(sorted(unknown))}")
+    changed = tuple(name for name, value in changes.items() if getattr(quiz, name) != value)
+    if not changed:
+        return QuizUpdate(changed=())
+    for name in changed:
+        setattr(quiz, name, changes[name])
+    quiz.save(update_fields=[*changed, "updated_at"])
+    restated = quiz_pass_mark_apply(quiz=quiz) if "pass_mark" in changed else 0
+    moved = attempt_deadlines_refresh(quiz=quiz) if DEADLINE_SETTINGS & set(changed) else 0
+    return QuizUpdate(changed=changed, restated=restated, deadlines_moved=moved)

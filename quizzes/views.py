@@ -15,14 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from course.access import enrolment_for, locked_by
-from course.models import Enrolment, Lesson, LessonProgress
+from course.http import AuthenticatedHttpRequest
+from course.models import Enrolment
+from course.selectors import course_progress
 
-from . import rules, scoring, services
+from . import rules, selectors, services
 from .forms import AttemptForm, field_name
 from .models import Attempt, Quiz
 from .review import review_items
-from .selectors import learner_standings
 
 
 def _published_quiz(course_slug: str, slug: str) -> Quiz:
@@ -37,28 +37,23 @@ def _published_quiz(course_slug: str, slug: str) -> Quiz:
 @login_required
 def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     quiz = _published_quiz(course_slug, slug)
-    user: Any = request.user
-    now = timezone.now()
-    attempts = list(Attempt.objects.for_user(user).filter(quiz=quiz).order_by("number"))
-    allowance = rules.allowance(quiz, services.override_for(user, quiz))
-    missing = services.missing_checkpoints(user, quiz)
-    marks = [a.percentage for a in attempts if not a.is_open and a.percentage is not None]
-    grade = scoring.quiz_grade(quiz.grading_method, marks)
+    decision = selectors.start_decision(request.user, quiz)
+    grade = decision.grade
     return render(
         request,
         "quizzes/quiz_detail.html",
         {
             "quiz": quiz,
             "course": quiz.course,
-            "enrolment": enrolment_for(user, quiz.course),
-            "attempts": attempts,
-            "open_attempt": next((a for a in attempts if a.is_open), None),
-            "allowance": allowance,
-            "refusal": rules.start_refusal(quiz, allowance, attempts, now, missing),
-            "missing": missing,
-            "review": rules.review(quiz, allowance, now),
+            "enrolment": decision.enrolled,
+            "attempts": decision.attempts,
+            "open_attempt": decision.open_attempt,
+            "allowance": decision.allowance,
+            "refusal": decision.reason,
+            "missing": decision.missing_checkpoints,
+            "review": rules.review(quiz, decision.allowance, timezone.now()),
             "grade": grade,
-            "passed": grade is not None and scoring.has_passed(grade, quiz.pass_mark),
+            "passed": selectors.grade_passes(quiz, grade),
             "question_count": quiz.questions_per_attempt
             or quiz.questions.filter(is_active=True).count(),
         },
@@ -67,20 +62,18 @@ def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
 
 @login_required
 @require_POST
-def quiz_start(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+def quiz_start(
+    request: AuthenticatedHttpRequest, course_slug: str, slug: str
+) -> HttpResponse:
     quiz = _published_quiz(course_slug, slug)
-    if enrolment_for(request.user, quiz.course) is None:
-        messages.error(request, _("Enrol in the course before taking its quizzes."))
-        return redirect(quiz.course)
-    previous = locked_by(request.user, quiz.lesson) if quiz.lesson else None
-    if previous is not None:
-        messages.error(request, _("Complete “%(title)s” first.") % {"title": previous.title})
-        return redirect(previous)
     try:
-        attempt = services.attempt_start(user=request.user, quiz=quiz)  # type: ignore[arg-type]
-    except services.AttemptNotAllowed as refusal:
-        messages.error(request, str(refusal))
-        return redirect(quiz)
+        attempt = services.attempt_start(user=request.user, quiz=quiz)
+    except services.AttemptNotAllowed as refused:
+        messages.error(request, str(refused))
+        decision = refused.decision
+        if decision.locked_by is not None:
+            return redirect(decision.locked_by)
+        return redirect(quiz if decision.enrolled else quiz.course)
     return redirect("quizzes:take", pk=attempt.pk)
 
 
@@ -214,7 +207,7 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
     quiz = attempt.quiz
     course = quiz.course
     user: Any = request.user
-    allowance = rules.allowance(quiz, services.override_for(user, quiz))
+    allowance = selectors.allowance_for(user, quiz)
     review = rules.review(quiz, allowance, timezone.now())
     items = review_items(attempt, review)
     return render(
@@ -234,45 +227,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .order_by("course__title")
     )
     courses = [e.course for e in enrolments]
-    standings = learner_standings(request.user, courses)
-    lessons = list(
-        Lesson.objects.published()
-        .filter(course__in=courses)
-        .select_related("course")
-        .order_by("order", "pk")
-    )
-    progress = {
-        p.lesson_id: p
-        for p in LessonProgress.objects.filter(user_id=request.user.pk or 0, lesson__in=lessons)
-    }
-    cards = []
-    for course in courses:
-        course_lessons = [lesson for lesson in lessons if lesson.course_id == course.pk]
-        done = [lesson for lesson in course_lessons if _completed(progress, lesson)]
-        viewed = [
-            (p.last_viewed_at, lesson)
-            for lesson in course_lessons
-            if (p := progress.get(lesson.pk)) is not None and p.last_viewed_at
-        ]
-        last_viewed = max(viewed, key=lambda item: item[0])[1] if viewed else None
-        resume = (
-            last_viewed
-            if last_viewed is not None and not _completed(progress, last_viewed)
-            else next((lesson for lesson in course_lessons if lesson not in done), None)
-        )
-        cards.append(
-            {
-                "course": course,
-                "lessons": course_lessons,
-                "done": len(done),
-                "percent": round(100 * len(done) / len(course_lessons)) if course_lessons else 0,
-                "standing": standings[course.pk],
-                "resume": resume,
-            }
-        )
+    standings = selectors.learner_standings(request.user, courses)
+    progress = course_progress(request.user, courses)
+    cards = [
+        {
+            "course": course,
+            "lessons": progress[course.pk].lessons,
+            "done": progress[course.pk].completed,
+            "percent": progress[course.pk].percent,
+            "standing": standings[course.pk],
+            "resume": progress[course.pk].resume,
+        }
+        for course in courses
+    ]
     return render(request, "quizzes/dashboard.html", {"cards": cards})
-
-
-def _completed(progress: dict[int, LessonProgress], lesson: Lesson) -> bool:
-    record = progress.get(lesson.pk)
-    return record is not None and record.completed_at is not None

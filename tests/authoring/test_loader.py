@@ -9,8 +9,7 @@ from django.core.management import CommandError, call_command
 
 from course.models import Course, Lesson
 from quizzes.models import Attempt, Choice, Question, Quiz
-from quizzes.services import attempt_start
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +81,7 @@ def test_loading_twice_changes_nothing(content):
 def test_reload_updates_content_in_place_and_keeps_attempts(content):
     load(content)
     quiz = Quiz.objects.get(slug="first-check")
-    attempt = attempt_start(user=UserFactory.create(), quiz=quiz)
+    attempt = AttemptFactory.create(user=UserFactory.create(), quiz=quiz, finished=False)
     choice_ids = sorted(Choice.objects.values_list("pk", flat=True))
     (content / "quizzes" / "01-first.yaml").write_text(QUIZ.replace("Which?", "Which one?"))
     assert "1 questions updated" in load(content)

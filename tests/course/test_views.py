@@ -258,3 +258,57 @@ def test_instructor_previews_unpublished_lessons_that_learners_cannot_see(
     learner_client = Client()
     learner_client.force_login(learner)
     assert learner_client.get(lesson_url(draft)).status_code == 404
+
+
+def test_instructor_opens_a_gated_lesson_of_their_own_course(course, instructor_client):
+    LessonFactory.create(course=course, order=1)
+    gated = LessonFactory.create(course=course, order=2, requires_previous=True)
+    response = instructor_client.get(lesson_url(gated))
+    assert response.status_code == 200
+    assert "This lesson opens once" not in response.text
+
+
+def test_superuser_opens_a_gated_lesson_without_enrolling(client):
+    course = CourseFactory.create()
+    LessonFactory.create(course=course, order=1)
+    gated = LessonFactory.create(course=course, order=2, requires_previous=True)
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    assert client.get(lesson_url(gated)).status_code == 200
+
+
+def test_an_instructor_enrolled_in_their_course_completes_a_gated_lesson(
+    course, instructor, instructor_client, enrol
+):
+    LessonFactory.create(course=course, order=1)
+    gated = LessonFactory.create(course=course, order=2, requires_previous=True)
+    enrol(instructor, course)
+    instructor_client.post(reverse("course:lesson_complete", args=[course.slug, gated.slug]))
+    assert LessonProgress.objects.get(user=instructor, lesson=gated).completed_at is not None
+
+
+def test_instructor_sees_the_page_of_their_unpublished_course(
+    course, instructor_client, django_assert_max_num_queries
+):
+    course.is_published = False
+    course.save(update_fields=["is_published"])
+    lessons = LessonFactory.create_batch(3, course=course)
+    with django_assert_max_num_queries(8):
+        response = instructor_client.get(course.get_absolute_url())
+    assert response.status_code == 200
+    assert all(lesson.title in response.text for lesson in lessons)
+
+
+def test_an_unpublished_course_stays_hidden_from_other_instructors_and_learners(
+    course, client, enrol
+):
+    from django.contrib.auth.models import Group
+
+    course.is_published = False
+    course.save(update_fields=["is_published"])
+    other = UserFactory.create(is_staff=True)
+    other.groups.add(Group.objects.get(name="Instructors"))
+    learner = UserFactory.create()
+    enrol(learner, course)
+    for user in (other, learner):
+        client.force_login(user)
+        assert client.get(course.get_absolute_url()).status_code == 404
