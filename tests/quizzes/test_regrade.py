@@ -172,3 +172,29 @@ def test_admin_attempt_page_query_count_is_flat(client, graded_quiz, django_asse
     with django_assert_max_num_queries(20):
         response = client.get(reverse("admin:quizzes_attempt_change", args=[attempt.pk]))
     assert response.status_code == 200
+
+
+def test_check_grades_names_a_stale_pass_fail_and_no_percentage(graded_quiz):
+    Attempt.objects.filter(user__username="bilal").update(passed=False)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 of 2 finished attempts differ"):
+        call_command("check_grades", stdout=io.StringIO(), stderr=err)
+    report = err.getvalue()
+    assert "bilal" in report
+    assert "pass/fail differs: stored failed, recomputed passed at pass mark 70.00" in report
+    assert "percentage differs" not in report
+
+
+def test_check_grades_names_a_percentage_alone_or_both(graded_quiz):
+    Attempt.objects.filter(user__username="amina").update(percentage=Decimal(60))
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_grades", stdout=io.StringIO(), stderr=err)
+    assert "percentage differs: stored 60.00, recomputed 0.00" in err.getvalue()
+    assert "pass/fail" not in err.getvalue()  # her stored "failed" is still right
+    Attempt.objects.filter(user__username="amina").update(passed=True)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_grades", stdout=io.StringIO(), stderr=err)
+    assert "percentage differs: stored 60.00, recomputed 0.00; pass/fail differs: stored " \
+        "passed, recomputed failed" in err.getvalue()

@@ -2,15 +2,33 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quizzes import scoring
 from quizzes.models import Attempt, AttemptState
-from quizzes.regrade import grade_mismatches
+from quizzes.regrade import GradeMismatch, grade_mismatches
+
+
+def _verdict(passed: bool | None) -> str:
+    return {True: "passed", False: "failed", None: "none"}[passed]
 
 
 class Command(BaseCommand):
     help = (
         "Recompute every finished attempt from its pinned questions and stored responses; "
-        "exit non-zero when any stored score differs."
+        "exit non-zero when any stored score or pass/fail differs, naming what differs."
     )
+
+    @staticmethod
+    def _describe(item: GradeMismatch, what: str) -> str:
+        if what == "percentage":
+            return (
+                f"percentage differs: stored {scoring.display(item.stored)}, recomputed "
+                f"{scoring.display(item.recomputed)}"
+            )
+        return (
+            f"pass/fail differs: stored {_verdict(item.stored_passed)}, recomputed "
+            f"{_verdict(item.recomputed_passed)} at pass mark "
+            f"{scoring.display(item.attempt.quiz.pass_mark)}"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         checked = 0
@@ -31,8 +49,8 @@ class Command(BaseCommand):
         for item in mismatches:
             self.stderr.write(
                 f"attempt {item.attempt.pk} ({item.attempt.user.get_username()}, "
-                f"{item.attempt.quiz.slug} #{item.attempt.number}): stored "
-                f"{item.stored}, recomputed {item.recomputed}"
+                f"{item.attempt.quiz.slug} #{item.attempt.number}): "
+                + "; ".join(self._describe(item, what) for what in item.differs)
             )
         if mismatches:
             raise CommandError(f"{len(mismatches)} of {checked} finished attempts differ.")
