@@ -1,26 +1,56 @@
 from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path, register_converter
 
 from config.converters import IdConverter
 from course import account_views
+from course.selectors import course_of, taught_course_ids
 
 # <id:…> in every app's URLs: a database id, bounded so an absurd one is a 404.
 register_converter(IdConverter, "id")
 
 
-def admin_shortcut(request: HttpRequest, content_type_id: str, object_id: str) -> HttpResponse:
-    """The admin's "view on site" redirect, for superusers only: for anyone else it would
-    reveal the address of any object, such as an unpublished course in another's hands.
+def _linked_object(content_type_id: str, object_id: str) -> Model | None:
+    """The object "view on site" names, or None; ids must be numbers within range."""
+    try:
+        content_type = ContentType.objects.get(
+            pk=ContentType._meta.pk.clean(content_type_id, None)
+        )
+        model = content_type.model_class()
+        if model is None:
+            return None
+        return model._default_manager.get(
+            pk=model._meta.pk.clean(object_id, None)
+        )
+    except (ObjectDoesNotExist, ValidationError, ValueError):
+        return None
 
-    The route takes whatever the admin's own `r/<path>/<path>/` route takes, so no other
-    spelling of an id (`+10`, ` 10`, `010`) reaches the unguarded view behind it.
+
+def admin_shortcut(request: HttpRequest, content_type_id: str, object_id: str) -> HttpResponse:
+    """The admin's "view on site" redirect: for superusers, and for staff to objects of a
+    course they teach. For anyone else it would reveal the address of any object, such as
+    an unpublished course in another's hands, so it is a 404.
+
+    The route takes whatever the admin's own `r/<path>/<path>/` route takes; staff are
+    judged on the object the ids name once read as numbers, and the redirect is built from
+    that same object, so no other spelling of an id (`+10`, ` 10`, `010`) reaches another.
     """
-    if not request.user.is_superuser:
+    user = request.user
+    if user.is_superuser:
+        return shortcut(request, content_type_id, object_id)
+    if not (user.is_authenticated and user.is_staff):
         raise Http404
-    return shortcut(request, content_type_id, object_id)
+    obj = _linked_object(content_type_id, object_id)
+    course = course_of(obj) if obj is not None else None
+    if obj is None or course is None or not taught_course_ids(user, [course.pk]):
+        raise Http404
+    content_type = ContentType.objects.get_for_model(obj)
+    return shortcut(request, str(content_type.pk), str(obj.pk))
 
 
 urlpatterns = [

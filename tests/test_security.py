@@ -145,7 +145,10 @@ def test_public_pages_stay_cacheable_for_anonymous_visitors(client):
     assert "no-store" not in response.get("Cache-Control", "")
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after a transactional test empties every table, the
+# Instructors group that a migration creates included, and this file shares its xdist
+# worker (--dist loadfile) with the admin tests that follow it.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_starts_resume_one_attempt_and_never_refuse_wrongly():
     """With one attempt left, simultaneous starts (double clicks, two tabs) must all get
     the same new attempt. Before the learner lock, a start that lost the race could count
@@ -179,3 +182,54 @@ def test_concurrent_starts_resume_one_attempt_and_never_refuse_wrongly():
         attempts = Attempt.objects.filter(user=learner, quiz=quiz)
         assert attempts.count() == 2
         assert attempts.filter(state=AttemptState.OPEN).count() == 1
+
+
+def test_view_on_site_takes_an_instructor_to_each_object_of_a_course_they_teach(
+    course, instructor_client
+):
+    from course.models import Lesson
+    from quizzes.models import Quiz
+    from tests.factories import LessonFactory
+
+    course.is_published = False
+    course.save(update_fields=["is_published"])
+    lesson = LessonFactory.create(course=course)
+    quiz = make_quiz(course, lesson=lesson)
+    for obj, model in ((course, Course), (lesson, Lesson), (quiz, Quiz)):
+        ct = ContentType.objects.get_for_model(model).pk
+        response = instructor_client.get(f"/admin/r/{ct}/{obj.pk}/")
+        assert response.status_code == 302
+        assert response["Location"].endswith(obj.get_absolute_url())
+    # The course page answers its own instructor, unpublished as it is.
+    assert instructor_client.get(course.get_absolute_url()).status_code == 200
+
+
+def test_the_admins_view_on_site_link_works_for_an_instructor(course, instructor_client):
+    from tests.factories import LessonFactory
+
+    lesson = LessonFactory.create(course=course)
+    page = instructor_client.get(reverse("admin:course_lesson_change", args=[lesson.pk]))
+    link = f"/admin/r/{ContentType.objects.get_for_model(lesson).pk}/{lesson.pk}/"
+    assert link in page.text
+    response = instructor_client.get(link, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].endswith(lesson.get_absolute_url())
+
+
+@pytest.mark.parametrize("spelling", ["+{id}", "%20{id}", "0{id}", "{id}%20"])
+def test_view_on_site_for_an_instructor_reads_any_id_spelling_as_the_same_object(
+    course, instructor_client, spelling
+):
+    ct = ContentType.objects.get_for_model(Course).pk
+    response = instructor_client.get(f"/admin/r/{ct}/{spelling.format(id=course.pk)}/")
+    assert response.status_code == 302
+    assert response["Location"].endswith(course.get_absolute_url())
+
+
+def test_view_on_site_is_404_for_an_instructor_on_another_courses_lesson(instructor_client):
+    from tests.factories import LessonFactory
+
+    lesson = LessonFactory.create(course=CourseFactory.create(is_published=False))
+    ct = ContentType.objects.get_for_model(lesson).pk
+    assert instructor_client.get(f"/admin/r/{ct}/{lesson.pk}/").status_code == 404
+    assert instructor_client.get(f"/admin/r/{ct}/99999999999999999999/").status_code == 404
