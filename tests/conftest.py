@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,36 @@ def _collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     with override_settings(STATIC_ROOT=tmp_path_factory.mktemp("staticfiles")):
         call_command("collectstatic", interactive=False, verbosity=0)
         yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Put back the Instructors group once a transactional test has ended.
+
+    A data migration creates the group; the flush that ends a transactional test empties
+    every table, and under `--dist loadfile` the tests a worker runs after it (the rest of a
+    file that mixes both kinds, then other files) expect the group as a fresh database has it.
+    """
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if (marker is None or not marker.kwargs.get("transaction")) and not (
+        {"transactional_db", "live_server"} & set(fixtures)
+    ):
+        return result
+    from django.contrib.auth.models import Permission
+    from pytest_django.plugin import blocking_manager_key
+
+    migration = importlib.import_module("quizzes.migrations.0002_instructors_group")
+    with item.config.stash[blocking_manager_key].unblock():
+        group, _created = Group.objects.get_or_create(name="Instructors")
+        group.permissions.set(
+            Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}")
+            for app_label, models in migration.PERMISSIONS.items()
+            for model, actions in models.items()
+            for action in actions
+        )
+    return result
 
 
 @pytest.fixture

@@ -145,10 +145,7 @@ def test_public_pages_stay_cacheable_for_anonymous_visitors(client):
     assert "no-store" not in response.get("Cache-Control", "")
 
 
-# serialized_rollback: the flush after a transactional test empties every table, the
-# Instructors group that a migration creates included, and this file shares its xdist
-# worker (--dist loadfile) with the admin tests that follow it.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_starts_resume_one_attempt_and_never_refuse_wrongly():
     """With one attempt left, simultaneous starts (double clicks, two tabs) must all get
     the same new attempt. Before the learner lock, a start that lost the race could count
