@@ -77,6 +77,72 @@ def test_sign_up_read_complete_take_quiz_and_see_dashboard(live_server, page, ax
     axe(page)
 
 
+# What has the keyboard focus and how well its focus indicator shows, measured once the
+# focus transition has run: the best contrast, against the background around the control,
+# of an outline or a box-shadow ring (Bootstrap's way) of some size. Chromium's own
+# `outline: auto` ring is two-toned, visible on any background.
+FOCUSED = """async () => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    await Promise.all(el.getAnimations().map((a) => a.finished.catch(() => null)));
+    const rgba = (text) => {
+        const [r, g, b, a = 1] = text.match(/[\\d.]+/g).map(Number);
+        return [r, g, b, a];
+    };
+    let background = [255, 255, 255];
+    for (let node = el.parentElement; node; node = node.parentElement) {
+        const colour = rgba(getComputedStyle(node).backgroundColor);
+        if (colour[3] > 0) { background = colour.slice(0, 3); break; }
+    }
+    const luminance = ([r, g, b]) => [r, g, b]
+        .map((c) => c / 255)
+        .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const contrast = ([r, g, b, a]) => {
+        const drawn = [r, g, b].map((c, i) => a * c + (1 - a) * background[i]);
+        const [lighter, darker] = [luminance(drawn), luminance(background)].sort((x, y) => y - x);
+        return (lighter + 0.05) / (darker + 0.05);
+    };
+    const style = getComputedStyle(el);
+    const contrasts = [1];
+    if (!["none", "hidden"].includes(style.outlineStyle) && parseFloat(style.outlineWidth) > 0) {
+        contrasts.push(style.outlineStyle === "auto" ? 21 : contrast(rgba(style.outlineColor)));
+    }
+    // colour, x and y offsets, blur, spread
+    const ring = /(rgba?\\([^)]*\\)) -?[\\d.]+px -?[\\d.]+px ([\\d.]+)px (-?[\\d.]+)px/g;
+    for (const [, colour, blur, spread] of style.boxShadow.matchAll(ring)) {
+        if (parseFloat(blur) > 0 || parseFloat(spread) > 0) contrasts.push(contrast(rgba(colour)));
+    }
+    const label = el.labels && el.labels.length ? el.labels[0].innerText : "";
+    return {
+        tag: el.tagName.toLowerCase(), type: el.type || "", name: el.name || "",
+        text: (label || el.getAttribute("aria-label") || el.innerText || el.value || "").trim(),
+        checked: Boolean(el.checked),
+        indicator: `outline ${style.outline}; box-shadow ${style.boxShadow}`,
+        contrast: Math.max(...contrasts),
+    };
+}"""
+
+# WCAG's minimum for a focus indicator against what surrounds it (2.4.13, 1.4.11).
+FOCUS_CONTRAST = 3
+
+
+def tab_to(page, wanted, *, backwards: bool = False, limit: int = 80) -> dict:
+    """Press Tab (Shift+Tab backwards) until the focused element is `wanted`, checking that
+    every element the focus passes through shows that it has it."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None:  # past the last control, on the page itself
+            continue
+        seen.append(focused["text"] or focused["name"])
+        assert focused["contrast"] >= FOCUS_CONTRAST, f"focus is not visible on {focused}"
+        if wanted(focused):
+            return focused
+    pytest.fail(f"Tab never reached the control; it visited {seen}")
+
+
 def test_keyboard_only_learner_can_answer_and_submit(live_server, page, loaded_course):
     from django.contrib.auth import get_user_model
 
@@ -86,19 +152,26 @@ def test_keyboard_only_learner_can_answer_and_submit(live_server, page, loaded_c
     user = get_user_model().objects.create_user("keys", password="a-long-pass-phrase-42")
     enrolment_create(user=user, course=Course.objects.get())
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("keys")
-    page.get_by_label("Password").fill("a-long-pass-phrase-42")
+    tab_to(page, lambda f: f["name"] == "username")
+    page.keyboard.type("keys")
+    tab_to(page, lambda f: f["name"] == "password")
+    page.keyboard.type("a-long-pass-phrase-42")
+    tab_to(page, lambda f: f["name"] == "username", backwards=True)  # and back again
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Log in")
     page.keyboard.press("Enter")
     page.wait_for_url("**/dashboard/")
+
     page.goto(f"{live_server.url}/courses/balochistan-strikes-2024/quizzes/"
               "geography-and-peoples-checkpoint/")
-    page.get_by_role("button", name="Start the quiz").focus()
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Start the quiz")
     page.keyboard.press("Enter")
     page.wait_for_url("**/attempts/*/")
-    page.get_by_role("radio").first.focus()
+    first = tab_to(page, lambda f: f["type"] == "radio")
+    assert not first["checked"]
     page.keyboard.press("Space")
+    assert page.evaluate(FOCUSED)["checked"]
     expect(page.get_by_role("radio").first).to_be_checked()
-    page.get_by_role("button", name="Submit answers").focus()
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Submit answers")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Your result")).to_be_visible()
 
