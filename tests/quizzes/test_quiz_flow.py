@@ -261,3 +261,19 @@ def test_submit_query_count_does_not_grow_with_questions(
         submit(student_client, attempt, data)
     attempt.refresh_from_db()
     assert attempt.percentage == 100
+
+
+def test_quiz_page_of_a_locked_lesson_says_which_lesson_to_complete_and_offers_no_start(
+    student_client, student, enrol, django_assert_max_num_queries
+):
+    course = CourseFactory.create()
+    first = LessonFactory.create(course=course, order=1, title="First lesson")
+    second = LessonFactory.create(course=course, order=2, requires_previous=True)
+    quiz = make_quiz(course, lesson=second)
+    enrol(student, course)
+    with django_assert_max_num_queries(10):
+        page = student_client.get(quiz.get_absolute_url()).text
+    assert "Complete “First lesson” first." in page
+    assert reverse("quizzes:start", args=[course.slug, quiz.slug]) not in page
+    response = student_client.post(reverse("quizzes:start", args=[course.slug, quiz.slug]))
+    assert response["Location"] == first.get_absolute_url()
