@@ -34,6 +34,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     file that mixes both kinds, then other files) expect the group as a fresh database has it.
     """
     result = yield
+    if nextitem is None:  # the last test: the test database is gone with it
+        return result
     marker = item.get_closest_marker("django_db")
     fixtures = getattr(item, "fixturenames", ())
     if (marker is None or not marker.kwargs.get("transaction")) and not (
