@@ -138,22 +138,40 @@ class Quiz(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course", "slug"], name="quiz_unique_slug_per_course"),
             models.CheckConstraint(
-                condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=100), name="quiz_pass_mark_range"
+                condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=100),
+                name="quiz_pass_mark_range",
+                violation_error_code="pass_mark_range",
+                violation_error_message=_("The pass mark must be between 0 and 100."),
             ),
-            models.CheckConstraint(condition=Q(weight__gte=0), name="quiz_weight_not_negative"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0),
+                name="quiz_weight_not_negative",
+                violation_error_code="weight_negative",
+                violation_error_message=_("The weight cannot be negative."),
+            ),
             models.CheckConstraint(
                 condition=Q(opens_at__isnull=True)
                 | Q(closes_at__isnull=True)
                 | Q(closes_at__gt=F("opens_at")),
                 name="quiz_closes_after_it_opens",
+                violation_error_code="closes_before_opens",
+                violation_error_message=_("The quiz must close after it opens."),
             ),
             models.CheckConstraint(
                 condition=Q(questions_per_attempt__isnull=True) | Q(questions_per_attempt__gt=0),
                 name="quiz_questions_per_attempt_positive",
+                violation_error_code="questions_per_attempt",
+                violation_error_message=_(
+                    "Questions per attempt must be at least 1, or empty for all."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(time_limit_minutes__isnull=True) | Q(time_limit_minutes__gt=0),
                 name="quiz_time_limit_positive",
+                violation_error_code="time_limit",
+                violation_error_message=_(
+                    "The time limit must be at least 1 minute, or empty for none."
+                ),
             ),
         ]
 
@@ -201,6 +219,10 @@ class QuizOverride(models.Model):
             models.CheckConstraint(
                 condition=Q(time_limit_minutes__isnull=True) | Q(time_limit_minutes__gt=0),
                 name="override_time_limit_positive",
+                violation_error_code="time_limit",
+                violation_error_message=_(
+                    "The time limit must be at least 1 minute, or empty to keep the quiz's."
+                ),
             ),
         ]
 
@@ -259,7 +281,12 @@ class Question(MarkdownModel):
         ordering = ["quiz", "order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["quiz", "key"], name="question_unique_key_per_quiz"),
-            models.CheckConstraint(condition=Q(points__gt=0), name="question_points_positive"),
+            models.CheckConstraint(
+                condition=Q(points__gt=0),
+                name="question_points_positive",
+                violation_error_code="points",
+                violation_error_message=_("A question must be worth more than 0 points."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -313,6 +340,8 @@ class Choice(models.Model):
             models.CheckConstraint(
                 condition=Q(credit__isnull=True) | (Q(credit__gte=-100) & Q(credit__lte=100)),
                 name="choice_credit_range",
+                violation_error_code="credit_range",
+                violation_error_message=_("A choice's credit must be between -100 and 100."),
             )
         ]
 

@@ -224,7 +224,7 @@ def test_a_refused_reload_leaves_the_loaded_course_as_it_was(content):
         ("quizzes/01-first.yaml", "title: First check", "title: First check\ngrading_method: best",
          "01-first.yaml: grading_method: Value 'best' is not a valid choice."),
         ("quizzes/01-first.yaml", "title: First check", "title: First check\ntime_limit_minutes: 0",
-         "01-first.yaml: Constraint “quiz_time_limit_positive” is violated."),
+         "01-first.yaml: The time limit must be at least 1 minute, or empty for none."),
         ("quizzes/01-first.yaml", "kind: true_false", "kind: essay",
          "question 'q2': kind: Value 'essay' is not a valid choice."),
         ("lessons/01-first.md", "order: 1", "order: 1\nlast_verified: yesterday",
