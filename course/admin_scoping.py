@@ -6,17 +6,29 @@ them as an instructor, and may only pick such courses, lessons and quizzes in fo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from .models import Course, Lesson
 
+if TYPE_CHECKING:
+    # What the mixin is always combined with (a ModelAdmin or an inline), so its super()
+    # calls type-check.
+    from django.contrib.admin.options import BaseModelAdmin
 
-class InstructorScopedMixin:
+    _AdminBase = BaseModelAdmin[Any]
+else:
+    _AdminBase = object
+
+_ChildT = TypeVar("_ChildT", bound=Model)
+_ParentT = TypeVar("_ParentT", bound=Model)
+
+
+class InstructorScopedMixin(_AdminBase):
     #: Lookup from this admin's model to its Course ("" when the model is Course).
     course_path = "course"
 
@@ -27,7 +39,7 @@ class InstructorScopedMixin:
         return qs.filter(**{lookup: request.user}).distinct()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = super().get_queryset(request)  # type: ignore[misc]
+        qs = super().get_queryset(request)
         return self.scope(request, qs, self.course_path)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -49,13 +61,16 @@ class InstructorScopedMixin:
             )
         elif related is not None and hasattr(related, "course"):
             kwargs["queryset"] = self.scope(request, related._default_manager.all(), "course")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ScopedInline(InstructorScopedMixin, admin.TabularInline):  # type: ignore[type-arg]
-    """Inlines scope their foreign-key choices; their rows come from a scoped parent."""
+class ScopedInline(InstructorScopedMixin, admin.TabularInline[_ChildT, _ParentT]):
+    """Inlines scope their foreign-key choices; their rows come from a scoped parent.
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+    `ScopedInline[Choice, Question]`: the inline's model, then its parent's.
+    """
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[_ChildT]:
         return admin.TabularInline.get_queryset(self, request)
 
 

@@ -12,6 +12,12 @@ from typing import Any
 
 import dj_database_url
 import dj_email_url
+import django_stubs_ext
+
+# Lets Django's generic classes be subscripted at runtime, so admin, form and view classes
+# can name their model for the type checker: `admin.ModelAdmin[Quiz]`, `ListView[Course]`.
+# It only adds `__class_getitem__`, which returns the class itself; nothing else changes.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
