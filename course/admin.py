@@ -41,7 +41,7 @@ class EnrolmentUploadForm(forms.Form):
 
 
 @admin.register(Course)
-class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin[Course]):
     course_path = ""
     list_display = ["title", "slug", "is_published", "updated_at"]
     list_filter = ["is_published"]
@@ -50,7 +50,7 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
     filter_horizontal = ["instructors"]
     list_select_related = True
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: HttpRequest, obj: Course | None = None) -> list[str]:
         # Only a superuser assigns instructors: an instructor cannot add colleagues.
         return [] if request.user.is_superuser else ["instructors"]
 
@@ -103,7 +103,7 @@ class CourseAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
         )
 
 
-class LessonSourceInline(ScopedInline):
+class LessonSourceInline(ScopedInline[LessonSource, Lesson]):
     model = LessonSource
     extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -111,7 +111,7 @@ class LessonSourceInline(ScopedInline):
 
 
 @admin.register(Lesson)
-class LessonAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class LessonAdmin(InstructorScopedMixin, admin.ModelAdmin[Lesson]):
     list_display = ["title", "course", "order", "is_published", "last_verified"]
     list_filter = [("course", RelatedOnly), "is_published"]
     search_fields = ["title", "slug", "body"]
@@ -137,7 +137,7 @@ class LessonAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
 
 
 @admin.register(Cohort)
-class CohortAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class CohortAdmin(InstructorScopedMixin, admin.ModelAdmin[Cohort]):
     list_display = ["name", "course"]
     list_filter = [("course", RelatedOnly)]
     search_fields = ["name"]
@@ -145,35 +145,37 @@ class CohortAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class EnrolmentAdmin(InstructorScopedMixin, admin.ModelAdmin[Enrolment]):
     list_display = ["user", "course", "cohort", "enrolled_at"]
     list_filter = [("course", RelatedOnly), ("cohort", RelatedOnly)]
     search_fields = ["user__username", "user__email", "user__first_name", "user__last_name"]
     list_select_related = ["user", "course", "cohort"]
     raw_id_fields = ["user"]
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: HttpRequest, obj: Enrolment | None = None
+                            ) -> list[str]:
         # Only a superuser picks the account: a raw id widget would name any account.
         return [] if request.user.is_superuser else ["user", "course"]
 
 
 @admin.register(LessonProgress)
-class LessonProgressAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class LessonProgressAdmin(InstructorScopedMixin, admin.ModelAdmin[LessonProgress]):
     course_path = "lesson__course"
     list_display = ["user", "lesson", "last_viewed_at", "completed_at"]
     list_filter = [("lesson__course", RelatedOnly)]
     search_fields = ["user__username", "lesson__title"]
     list_select_related = ["user", "lesson"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: LessonProgress | None = None
+                              ) -> bool:
         return False
 
 
 @admin.register(GlossaryTerm)
-class GlossaryTermAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class GlossaryTermAdmin(InstructorScopedMixin, admin.ModelAdmin[GlossaryTerm]):
     list_display = ["term", "slug", "course"]
     list_filter = [("course", RelatedOnly)]
     search_fields = ["term", "definition"]
@@ -181,7 +183,7 @@ class GlossaryTermAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignor
 
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class TimelineEventAdmin(InstructorScopedMixin, admin.ModelAdmin[TimelineEvent]):
     list_display = ["date", "title", "tag", "course"]
     list_filter = [("course", RelatedOnly), "tag"]
     search_fields = ["title", "text"]

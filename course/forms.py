@@ -3,10 +3,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UsernameField
+from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 
-class SignupForm(forms.ModelForm):  # type: ignore[type-arg]
+class SignupForm(forms.ModelForm[AbstractBaseUser]):
     """Who the learner is; the password is chosen from the link mailed to the address.
 
     The email is deliberately not checked against existing accounts here: the answer to

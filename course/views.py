@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,11 +16,11 @@ from .models import Course, GlossaryTerm, Lesson, TimelineEvent
 from .rendering import render_markdown
 
 
-class CatalogueView(ListView):
+class CatalogueView(ListView[Course]):
     template_name = "course/course_list.html"
     context_object_name = "courses"
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[Course]:
         return Course.objects.published().prefetch_related(
             Prefetch("lessons", queryset=Lesson.objects.published())
         )
