@@ -45,7 +45,7 @@ class AuthoringQuizAdmin(QuizAdmin):
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.import_questions_view)
         custom = [path("<path:object_id>/import/", view, name="quizzes_quiz_import")]
-        return custom + super().get_urls()  # type: ignore[operator]
+        return custom + super().get_urls()
 
     def import_questions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Upload a GIFT or Aiken file into one of the instructor's quizzes, all or nothing."""

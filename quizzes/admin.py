@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
@@ -31,14 +31,18 @@ from .models import (
 )
 from .validation import quiz_problems
 
+_ModelT = TypeVar("_ModelT", bound=Model)
+_ChildT = TypeVar("_ChildT", bound=Model)
+_ParentT = TypeVar("_ParentT", bound=Model)
 
-def _spec(form: forms.ModelForm) -> scoring.ChoiceSpec:  # type: ignore[type-arg]
+
+def _spec(form: forms.ModelForm[Choice]) -> scoring.ChoiceSpec:
     data = form.cleaned_data
     return scoring.ChoiceSpec(id=id(form), is_correct=bool(data.get("is_correct")),
                               credit=data.get("credit"))
 
 
-class ChoiceFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+class ChoiceFormSet(forms.BaseInlineFormSet[Choice, Question, forms.ModelForm[Choice]]):
     """Refuses a set of choices with which the question cannot be answered right."""
 
     def clean(self) -> None:
@@ -57,7 +61,7 @@ class ChoiceFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
             )
 
 
-class ChoiceInline(ScopedInline):
+class ChoiceInline(ScopedInline[Choice, Question]):
     model = Choice
     formset = ChoiceFormSet
     extra = 0
@@ -65,7 +69,7 @@ class ChoiceInline(ScopedInline):
     fields = ["order", "text", "is_correct", "credit", "feedback"]
 
 
-class QuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+class QuestionFormSet(forms.BaseInlineFormSet[Question, Quiz, forms.ModelForm[Question]]):
     """Keeps a quiz within `limits.max_questions()`, and a published quiz answerable, while
     its questions are edited inline.
 
@@ -112,7 +116,7 @@ class QuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
             raise ValidationError(problems, code="unpublishable")
 
     def _check_room(self) -> None:
-        def kept(form: forms.Form) -> bool:
+        def kept(form: forms.ModelForm[Question]) -> bool:
             return bool(form.cleaned_data) and not form.cleaned_data.get("DELETE")
 
         adding = sum(1 for form in self.extra_forms if kept(form))
@@ -123,7 +127,7 @@ class QuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
             raise ValidationError(limits.capitalised(problem), code="too_many_questions")
 
 
-class QuestionInline(ScopedInline):
+class QuestionInline(ScopedInline[Question, Quiz]):
     model = Question
     formset = QuestionFormSet
     extra = 0
@@ -139,7 +143,7 @@ class QuestionInline(ScopedInline):
         return format_html('<a href="{}">{}</a>', url, _("Edit choices"))
 
 
-class QuizAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+class QuizAdminForm(forms.ModelForm[Quiz]):
     class Meta:
         model = Quiz
         fields = [
@@ -172,7 +176,7 @@ class QuizAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Quiz)
-class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin[Quiz]):
     form = QuizAdminForm
     list_display = ["title", "course", "lesson", "questions", "pass_mark", "weight",
                     "grading_method", "is_published"]
@@ -292,7 +296,7 @@ class QuizAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-a
         self.message_user(request, " ".join([summary, *lines]))
 
 
-class QuestionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+class QuestionAdminForm(forms.ModelForm[Question]):
     class Meta:
         model = Question
         fields = ["quiz", "key", "order", "kind", "text", "points", "is_active", "explanation",
@@ -318,7 +322,7 @@ class QuestionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Question)
-class QuestionAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class QuestionAdmin(InstructorScopedMixin, admin.ModelAdmin[Question]):
     course_path = "quiz__course"
     list_display = ["order", "key", "__str__", "quiz", "kind", "points", "is_active"]
     list_display_links = ["key"]
@@ -349,47 +353,59 @@ class QuestionAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[ty
         return []
 
 
-class ReadOnlyAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(InstructorScopedMixin, admin.ModelAdmin[_ModelT]):
     """Attempts are records, not content: nobody edits them by hand."""
 
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return bool(request.user.is_superuser)
 
 
-class AttemptQuestionInline(admin.TabularInline):  # type: ignore[type-arg]
-    model = AttemptQuestion
+class ReadOnlyInline(admin.TabularInline[_ChildT, _ParentT]):
+    """The rows of a record, shown and never added, changed or deleted.
+
+    `related` names what each row's label shows, fetched with the rows.
+    """
+
     extra = 0
+    can_delete = False
+    related: tuple[str, ...] = ()
+
+    def has_add_permission(self, request: HttpRequest, obj: _ParentT | None = None) -> bool:
+        return False
+
+    # `obj` is the parent row; the stubs declare it as the child in ModelAdmin's signature
+    # and as the parent in the inline's, so it is typed as any model, which both accept.
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[_ChildT]:
+        rows = super().get_queryset(request)
+        return rows.select_related(*self.related) if self.related else rows
+
+
+class AttemptQuestionInline(ReadOnlyInline[AttemptQuestion, Attempt]):
+    model = AttemptQuestion
     fields = ["position", "question", "snapshot"]
     readonly_fields = ["position", "question", "snapshot"]
-    can_delete = False
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def get_queryset(self, request: Any) -> Any:
-        # Each row's label names its attempt (learner and quiz) and its question.
-        return super().get_queryset(request).select_related(
-            "question", "attempt__user", "attempt__quiz"
-        )
+    # Each row's label names its attempt (learner and quiz) and its question.
+    related = ("question", "attempt__user", "attempt__quiz")
 
 
-class ResponseInline(AttemptQuestionInline):
-    model = Response  # type: ignore[assignment]
+class ResponseInline(ReadOnlyInline[Response, Attempt]):
+    model = Response
     fields = ["question", "selected", "fraction", "answered_at"]
     readonly_fields = ["question", "selected", "fraction", "answered_at"]
+    related = ("question", "attempt__user", "attempt__quiz")
 
 
 @admin.register(Attempt)
-class AttemptAdmin(ReadOnlyAdmin):
+class AttemptAdmin(ReadOnlyAdmin[Attempt]):
     course_path = "quiz__course"
     list_display = ["user", "quiz", "number", "state", "percentage", "passed", "finished_at"]
     list_filter = [("quiz__course", RelatedOnly), ("quiz", RelatedOnly), "state", "passed"]
@@ -399,7 +415,7 @@ class AttemptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(QuizOverride)
-class QuizOverrideAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class QuizOverrideAdmin(InstructorScopedMixin, admin.ModelAdmin[QuizOverride]):
     course_path = "quiz__course"
     list_display = ["user", "quiz", "extra_attempts", "time_limit_minutes", "closes_at",
                     "created_by"]
@@ -423,19 +439,15 @@ class QuizOverrideAdmin(InstructorScopedMixin, admin.ModelAdmin):  # type: ignor
         services.attempt_deadlines_refresh(quiz=obj.quiz, user_id=obj.user_id)
 
 
-class RegradeChangeInline(AttemptQuestionInline):
-    model = RegradeChange  # type: ignore[assignment]
+class RegradeChangeInline(ReadOnlyInline[RegradeChange, RegradeRun]):
+    model = RegradeChange
     fields = ["attempt", "old_percentage", "new_percentage", "questions"]
     readonly_fields = ["attempt", "old_percentage", "new_percentage", "questions"]
-
-    def get_queryset(self, request: Any) -> Any:
-        return admin.TabularInline.get_queryset(self, request).select_related(
-            "attempt__user", "attempt__quiz"
-        )
+    related = ("attempt__user", "attempt__quiz")
 
 
 @admin.register(RegradeRun)
-class RegradeRunAdmin(ReadOnlyAdmin):
+class RegradeRunAdmin(ReadOnlyAdmin[RegradeRun]):
     course_path = "quiz__course"
     list_display = ["quiz", "actor_label", "ran_at", "attempts_checked"]
     list_filter = [("quiz__course", RelatedOnly), ("quiz", RelatedOnly)]
