@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
@@ -35,6 +35,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.signals import got_request_exception
 from django.db import DatabaseError, connection, transaction
+from django.http import StreamingHttpResponse
 from django.test import Client, RequestFactory
 from django.test.client import encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -769,8 +770,11 @@ class Sender:
                                       content_type=request.content_type, **environ)
             status = response.status_code
             if response.streaming:
+                # The test client's response type does not say it may stream; `.streaming`
+                # says this one is a StreamingHttpResponse, iterated as a WSGI server does.
+                streamed = cast(StreamingHttpResponse, response)
                 try:
-                    for _chunk in response.streaming_content:  # type: ignore[attr-defined]
+                    for _chunk in streamed:
                         pass
                 except Exception as exc:
                     status, trouble = 500, f"while streaming: {exc!r}"

@@ -76,7 +76,7 @@ def test_twenty_simultaneous_finishes_finish_the_attempt_exactly_once(finishes):
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
@@ -99,7 +99,9 @@ def browser_session(base: str, username: str) -> tuple[urllib.request.OpenerDire
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
     page = opener.open(f"{base}/accounts/login/").read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found is not None, "the login page has no CSRF token"
+    token = found.group(1)
     data = urllib.parse.urlencode(
         {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
     ).encode()
