@@ -25,3 +25,22 @@ def mail_configured(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def trusted_proxies_named(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """With proxies counted but not named, any client that reaches the app directly can
+    set X-Forwarded-For and X-Forwarded-Proto; say so unless the operator names them."""
+    if getattr(settings, "TRUSTED_PROXY_COUNT", 0) and not getattr(
+        settings, "TRUSTED_PROXY_IPS", []
+    ):
+        return [
+            Warning(
+                "DJANGO_TRUSTED_PROXY_COUNT is set but DJANGO_TRUSTED_PROXY_IPS is empty, so "
+                "X-Forwarded-* headers are believed from any client that reaches the app.",
+                hint="Set DJANGO_TRUSTED_PROXY_IPS to the proxies' addresses or network "
+                "(e.g. 10.0.0.0/8), or make sure only the proxy can reach the app's port.",
+                id="config.W002",
+            )
+        ]
+    return []

@@ -38,6 +38,9 @@ class ContentSecurityPolicyMiddleware:
 def _has_nul(request: HttpRequest) -> bool:
     if "\x00" in request.path:
         return True
+    # A session or CSRF cookie reaches a query too (the session key lookup).
+    if any("\x00" in key or "\x00" in value for key, value in request.COOKIES.items()):
+        return True
     for query in (request.GET, request.POST if request.method == "POST" else None):
         if query is None:
             continue
@@ -48,7 +51,9 @@ def _has_nul(request: HttpRequest) -> bool:
 
 
 class RejectNulMiddleware:
-    """Answers 400 to a request whose path, query string or form fields hold a NUL byte.
+    """Answers 400 to a request whose path, query string, cookies or form fields hold a NUL
+    byte. It runs before the session and authentication middleware, which would look the
+    session key up in the database.
 
     No text in this application can contain one, and PostgreSQL refuses to store or even
     compare it ("A string literal cannot contain NUL"), which would otherwise surface as a

@@ -54,8 +54,9 @@ def client_address(meta: dict[str, str], proxy_count: int, trusted: list[str]) -
         return None
     if not _trusted_peer(meta.get("REMOTE_ADDR", ""), trusted):
         return None
-    index = max(len(forwarded) - proxy_count, 0)
-    return _address(forwarded[index])
+    if len(forwarded) < proxy_count:
+        return None  # fewer hops than proxies: the leftmost entry would be the client's word
+    return _address(forwarded[len(forwarded) - proxy_count])
 
 
 class TrustedProxyMiddleware:

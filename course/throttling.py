@@ -10,6 +10,7 @@ single attacker can lock a learner out for everyone).
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,18 @@ def attempted_username(request: HttpRequest, credentials: dict[str, Any] | None)
     if value is None:
         value = request.POST.get(field)
     return str(value or "")[:USERNAME_MAX]
+
+
+def client_network(request: HttpRequest) -> str:
+    """The address login throttling counts: IPv4 as is, IPv6 by its /64 network."""
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    return str(ip)
 
 
 def _failures(**filters: Any) -> int:

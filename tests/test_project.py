@@ -60,6 +60,16 @@ def test_the_deployment_checklist_warns_when_production_has_no_mail_server():
     assert with_host.returncode == 0, with_host.stdout + with_host.stderr
 
 
+def test_the_deployment_checklist_warns_when_proxies_are_counted_but_not_named():
+    mail = {"DJANGO_EMAIL_URL": "smtp://mailer:secret@mail.example.com:587/?tls=True"}
+    unnamed = run_settings("config.settings.prod",
+                           {**PROD, **mail, "DJANGO_TRUSTED_PROXY_COUNT": "1"})
+    assert "config.W002" in unnamed.stderr + unnamed.stdout
+    named = run_settings("config.settings.prod", {**PROD, **mail, "DJANGO_TRUSTED_PROXY_COUNT":
+                                                  "1", "DJANGO_TRUSTED_PROXY_IPS": "10.0.0.0/8"})
+    assert named.returncode == 0, named.stdout + named.stderr
+
+
 def test_the_mail_url_configures_the_smtp_connection():
     code = (
         "from django.conf import settings as s;"

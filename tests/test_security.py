@@ -120,6 +120,35 @@ def test_a_nul_byte_anywhere_is_a_400(client, url):
     assert response.status_code == 400
 
 
+def test_a_nul_byte_in_the_session_cookie_is_a_400(client):
+    # Sent as a browser would send it; Django's parser turns \000 into a NUL byte.
+    response = client.get(reverse("course:catalogue"), HTTP_COOKIE='sessionid="\\000abcdefghij"')
+    assert response.status_code == 400
+
+
+def test_spraying_from_one_ipv6_network_is_one_client(settings):
+    """An IPv6 client holds a /64: a fresh address per guess must not reset its count."""
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 12
+    victims = [UserFactory.create(username=f"v6victim{i}") for i in range(13)]
+    for i, victim in enumerate(victims[:12]):
+        sprayer = Client(REMOTE_ADDR=f"2001:db8:1:2::{i + 1:x}")
+        assert login(sprayer, victim.username).status_code == 200
+    next_address = Client(REMOTE_ADDR="2001:db8:1:2::ff")
+    assert login(next_address, victims[12].username, PASSWORD).status_code == 429
+    other_network = Client(REMOTE_ADDR="2001:db8:1:3::1")
+    assert login(other_network, victims[12].username, PASSWORD).status_code == 302
+
+
+def test_a_forwarded_chain_shorter_than_the_proxies_is_not_believed():
+    from config.proxy import client_address
+
+    meta = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    assert client_address(meta, 1, []) == "203.0.113.9"
+    assert client_address(meta, 2, []) is None  # the one entry is not a proxy's
+    two = {**meta, "HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.9, 10.0.0.1"}
+    assert client_address(two, 2, []) == "203.0.113.9"  # what the outer proxy saw
+
+
 def test_a_nul_byte_in_a_form_field_is_a_400_and_changes_nothing(client):
     response = client.post(reverse("login"), {"username": "a\x00b", "password": "x"})
     assert response.status_code == 400

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: everything after it sees the real client address and scheme, or none forged.
     "config.proxy.TrustedProxyMiddleware",
+    # Before anything reads a cookie, a parameter or the session from the database.
+    "config.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,7 +75,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "config.middleware.RejectNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
@@ -176,6 +177,9 @@ AXES_VERBOSE = False
 # Over-long usernames are cut to what axes' 255-character column holds (and what any
 # real username is): a 256-character guess was a 500 on PostgreSQL.
 AXES_USERNAME_CALLABLE = "course.throttling.attempted_username"
+# An IPv6 client holds a whole /64: counting per address would give it a fresh allowance
+# per guess. Addresses are counted per /64 (as django-ratelimit does for sign-up).
+AXES_CLIENT_IP_CALLABLE = "course.throttling.client_network"
 
 # Anonymous forms that send mail or create accounts, per client address.
 SIGNUP_RATE = os.environ.get("DJANGO_SIGNUP_RATE", "5/h")
