@@ -57,6 +57,20 @@ class AttemptForm(forms.Form):
                 result[slot.question_id] = answers.get(slot.question_id, [])
         return result
 
+    def present_flags(self) -> dict[int, bool]:
+        """The "flag for review" mark of each question named in `present` (a checked
+        `flagged` box carries the question id); none when no question is named.
+        """
+        if not hasattr(self.data, "getlist"):
+            return {}
+        present = set(self.data.getlist("present"))
+        flagged = set(self.data.getlist("flagged"))
+        return {
+            slot.question_id: str(slot.question_id) in flagged
+            for slot in self.slots
+            if str(slot.question_id) in present
+        }
+
     def answers(self) -> dict[int, list[int]]:
         """Chosen choice ids by question id, for the questions the learner answered."""
         result: dict[int, list[int]] = {}

@@ -439,6 +439,9 @@ class AttemptQuestion(models.Model):
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="slots")
     position = models.PositiveIntegerField()
     snapshot = models.JSONField()
+    flagged = models.BooleanField(
+        default=False, help_text=_("Flagged by the learner to review before submitting.")
+    )
 
     class Meta:
         ordering = ["attempt", "position"]

@@ -20,7 +20,7 @@ from course import selectors as course_selectors
 from course.models import Course, Lesson
 
 from . import rules, scoring
-from .models import Attempt, AttemptState, Quiz, QuizOverride, ReviewTiming
+from .models import Attempt, AttemptQuestion, AttemptState, Quiz, QuizOverride, ReviewTiming
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -72,6 +72,36 @@ def lesson_completed_by(quiz: Quiz) -> int | None:
     return quiz.lesson_id
 
 
+# Where a learner stands in an open attempt ------------------------------------------------
+
+@dataclass(frozen=True)
+class QuestionState:
+    """One question of an attempt as the learner left it: what is saved, whether it counts
+    as answered, and whether they flagged it for review."""
+
+    slot: AttemptQuestion
+    selected: tuple[int, ...]
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.selected)
+
+    @property
+    def flagged(self) -> bool:
+        return self.slot.flagged
+
+
+def question_states(attempt: Attempt) -> list[QuestionState]:
+    """Each question of the attempt in the order shown, with its saved answer and flag,
+    in two queries. The navigator, the summary page and the take page all read this.
+    """
+    saved = {r.question_id: tuple(r.selected) for r in attempt.responses.all()}
+    return [
+        QuestionState(slot=slot, selected=saved.get(slot.question_id, ()))
+        for slot in attempt.slots.all()
+    ]
+
+
 # Whether and why a learner may start a quiz ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -111,6 +141,22 @@ class StartDecision:
     @property
     def grade(self) -> Decimal | None:
         return quiz_grade(self.quiz, self.attempts)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """A new attempt at a timed or attempt-limited quiz starts only after the learner
+        has seen the time limit and the attempts left and confirmed (Moodle's start
+        confirmation); resuming an open attempt, or an untimed unlimited quiz, is one click.
+        """
+        if self.open_attempt is not None:
+            return False
+        return self.allowance.time_limit is not None or self.allowance.attempts_allowed is not None
+
+    @property
+    def attempts_left(self) -> int | None:
+        """Attempts the learner may still start; None when the quiz allows unlimited."""
+        allowed = self.allowance.attempts_allowed
+        return None if allowed is None else max(0, allowed - len(self.attempts))
 
 
 def _missing_checkpoints(

@@ -179,12 +179,14 @@ def attempt_save(
     *,
     attempt: Attempt,
     answers: Mapping[int, Sequence[int]],
+    flags: Mapping[int, bool] | None = None,
     now: datetime | None = None,
 ) -> datetime:
-    """Store answers (question id → chosen choice ids) of an open attempt, before its deadline.
+    """Store answers (question id → chosen choice ids) of an open attempt, before its deadline,
+    and the learner's "flag for review" marks (question id → flagged) of the questions named.
 
-    An empty list clears the answer. Answers arriving after the deadline or after the
-    attempt finished are refused with AttemptOverdue / AttemptAlreadyFinished and change
+    An empty list clears the answer. Answers or flags arriving after the deadline or after
+    the attempt finished are refused with AttemptOverdue / AttemptAlreadyFinished and change
     nothing. Locks the attempt row, so a save never interleaves with a finish.
     """
     locked = _lock_attempt(attempt)
@@ -204,6 +206,12 @@ def attempt_save(
             unique_fields=["attempt", "question"],
             update_fields=["selected", "answered_at"],
         )
+    for flagged in (True, False):
+        ids = [qid for qid, value in (flags or {}).items() if value is flagged]
+        if ids:
+            AttemptQuestion.objects.filter(attempt=attempt, question_id__in=ids).exclude(
+                flagged=flagged
+            ).update(flagged=flagged)
     return now
 
 

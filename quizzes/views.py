@@ -61,11 +61,30 @@ def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
 
 
 @login_required
+def quiz_start_confirm(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    """Before a timed or attempt-limited quiz: the time limit and attempts left, to confirm."""
+    quiz = _published_quiz(course_slug, slug)
+    decision = selectors.start_decision(request.user, quiz)
+    if decision.open_attempt is not None:
+        return redirect("quizzes:take", pk=decision.open_attempt.pk)
+    return render(
+        request,
+        "quizzes/quiz_start_confirm.html",
+        {"quiz": quiz, "course": quiz.course, "decision": decision,
+         "allowance": decision.allowance},
+    )
+
+
+@login_required
 @require_POST
 def quiz_start(
     request: AuthenticatedHttpRequest, course_slug: str, slug: str
 ) -> HttpResponse:
     quiz = _published_quiz(course_slug, slug)
+    if "confirmed" not in request.POST:
+        decision = selectors.start_decision(request.user, quiz)
+        if decision.may_start and decision.needs_confirmation:
+            return redirect("quizzes:start_confirm", course_slug=course_slug, slug=slug)
     try:
         attempt = services.attempt_start(user=request.user, quiz=quiz)
     except services.AttemptNotAllowed as refused:
@@ -104,33 +123,58 @@ def attempt_take(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = _learner_attempt(request, pk)
     if _finish_if_overdue(request, attempt):
         return redirect("quizzes:result", pk=attempt.pk)
-    slots = list(attempt.slots.all())
-    saved = {r.question_id: [str(i) for i in r.selected] for r in attempt.responses.all()}
-    initial = {field_name(slot): saved.get(slot.question_id, []) for slot in slots}
-    form = AttemptForm(slots=slots, initial=initial)
-    return _render_take(request, attempt, form)
+    states = selectors.question_states(attempt)
+    initial = {field_name(st.slot): [str(i) for i in st.selected] for st in states}
+    form = AttemptForm(slots=[st.slot for st in states], initial=initial)
+    return _render_take(request, attempt, form, states)
+
+
+def _remaining(attempt: Attempt) -> int | None:
+    """Seconds left before the attempt's deadline, or None when it has none."""
+    if attempt.deadline is None:
+        return None
+    return max(0, int((attempt.deadline - timezone.now()).total_seconds()))
 
 
 def _render_take(
-    request: HttpRequest, attempt: Attempt, form: AttemptForm, status: int = 200
+    request: HttpRequest,
+    attempt: Attempt,
+    form: AttemptForm,
+    states: list[selectors.QuestionState],
+    status: int = 200,
 ) -> HttpResponse:
     questions = [
         {
-            "slot": slot,
-            "field": form[field_name(slot)],
-            "multiple": slot.snapshot["kind"] == "multiple",
+            "slot": st.slot,
+            "state": st,
+            "field": form[field_name(st.slot)],
+            "multiple": st.slot.snapshot["kind"] == "multiple",
         }
-        for slot in form.slots
+        for st in states
     ]
-    remaining = None
-    if attempt.deadline is not None:
-        remaining = max(0, int((attempt.deadline - timezone.now()).total_seconds()))
     return render(
         request,
         "quizzes/attempt_take.html",
         {"attempt": attempt, "quiz": attempt.quiz, "course": attempt.quiz.course,
-         "form": form, "questions": questions, "remaining": remaining},
+         "form": form, "questions": questions, "remaining": _remaining(attempt)},
         status=status,
+    )
+
+
+@login_required
+def attempt_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    """Moodle's "Summary of attempt": each question answered or not, flagged or not, the
+    time left, and the one button that finishes the attempt."""
+    attempt = _learner_attempt(request, pk)
+    if _finish_if_overdue(request, attempt):
+        return redirect("quizzes:result", pk=attempt.pk)
+    states = selectors.question_states(attempt)
+    return render(
+        request,
+        "quizzes/attempt_summary.html",
+        {"attempt": attempt, "quiz": attempt.quiz, "course": attempt.quiz.course,
+         "states": states, "unanswered": sum(not st.answered for st in states),
+         "remaining": _remaining(attempt)},
     )
 
 
@@ -150,7 +194,8 @@ def attempt_save(request: HttpRequest, pk: int) -> HttpResponse:
         return JsonResponse({"ok": False, "message": _("Not a valid answer."),
                              "errors": errors}, status=400)
     try:
-        saved_at = services.attempt_save(attempt=attempt, answers=form.present_answers())
+        saved_at = services.attempt_save(attempt=attempt, answers=form.present_answers(),
+                                         flags=form.present_flags())
     except services.AttemptAlreadyFinished:
         return JsonResponse({"ok": False, "message": _("This attempt is already finished.")},
                             status=409)
@@ -163,6 +208,9 @@ def attempt_save(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def attempt_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The attempt form's buttons: "save" keeps the answers and returns to the attempt; any
+    other action saves them and goes to the summary; only the summary's "confirm" finishes.
+    """
     attempt = _learner_attempt(request, pk)
     if not attempt.is_open:
         messages.warning(
@@ -175,13 +223,18 @@ def attempt_submit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request, _("Some answers were not valid choices for their question. Check them.")
         )
-        return _render_take(request, attempt, form, status=400)
-    if request.POST.get("action") == "save":
+        return _render_take(request, attempt, form, selectors.question_states(attempt),
+                            status=400)
+    action = request.POST.get("action")
+    if action != "confirm":
         try:
-            services.attempt_save(attempt=attempt, answers=form.present_answers())
+            services.attempt_save(attempt=attempt, answers=form.present_answers(),
+                                  flags=form.present_flags())
         except (services.AttemptAlreadyFinished, services.AttemptOverdue):
             _finish_if_overdue(request, attempt)
             return redirect("quizzes:result", pk=attempt.pk)
+        if action != "save":
+            return redirect("quizzes:summary", pk=attempt.pk)
         messages.success(request, _("Your answers are saved. You can come back to them later."))
         return redirect("quizzes:take", pk=attempt.pk)
     try:

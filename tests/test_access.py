@@ -51,12 +51,15 @@ RULES: dict[str, tuple[str, dict[str, int]]] = {
     "quizzes:dashboard": ("none", LOGGED_IN_200),
     "quizzes:detail": ("quiz", LOGGED_IN_200),
     "quizzes:start": ("quiz", POST_ONLY),
+    # Shown to anyone logged in; it says why when they may not start.
+    "quizzes:start_confirm": ("quiz", LOGGED_IN_200),
     "quizzes:take": ("attempt", {**LEARNER_ONLY, "owner": 302}),  # finished: to the result
     # POST-only: a GET is refused before anything is looked up; POSTs by anyone but the
     # owner are 404s (tests/quizzes/test_quiz_flow.py, test_rules.py).
     "quizzes:save": ("attempt", POST_ONLY),
     "quizzes:submit": ("attempt", POST_ONLY),
     "quizzes:result": ("attempt", LEARNER_ONLY),
+    "quizzes:summary": ("attempt", {**LEARNER_ONLY, "owner": 302}),  # finished: to the result
     "gradebook:gradebook": ("course", TEACHER_ONLY),
     "gradebook:gradebook_export": ("export", TEACHER_ONLY),
     "gradebook:analysis": ("quiz", TEACHER_ONLY),

@@ -350,10 +350,12 @@ PUBLIC_ROUTES: dict[str, tuple[str, str]] = {
     "quizzes:dashboard": ("none", "get"),
     "quizzes:detail": ("quiz", "get"),
     "quizzes:start": ("quiz", "post:start"),
+    "quizzes:start_confirm": ("quiz", "get"),
     "quizzes:take": ("attempt", "get"),
     "quizzes:save": ("attempt", "form:answers"),
     "quizzes:submit": ("attempt", "form:answers"),
     "quizzes:result": ("attempt", "get"),
+    "quizzes:summary": ("attempt", "get"),
     "gradebook:gradebook": ("course", "get"),
     "gradebook:gradebook_export": ("export", "get"),
     "gradebook:analysis": ("quiz", "get"),
@@ -397,7 +399,8 @@ def public_paths(world: World, name: str, key: str) -> list[str]:
     if key in ("reset", "signup_link"):
         return world.paths[key]
     base = world.paths[key]
-    suffix = {"quizzes:start": "start/", "gradebook:preview": "preview/",
+    suffix = {"quizzes:start": "start/", "quizzes:start_confirm": "start/confirm/",
+              "quizzes:summary": "summary/", "gradebook:preview": "preview/",
               "gradebook:analysis": "analysis/", "quizzes:save": "save/",
               "quizzes:submit": "submit/", "quizzes:result": "result/",
               "course:enrol": "enrol/", "course:glossary": "glossary/",

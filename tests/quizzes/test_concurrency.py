@@ -123,7 +123,8 @@ def test_fifty_concurrent_submits_over_http_finish_the_attempt_once(live_server,
     slots = list(attempt.slots.all())
     base = live_server.url
     opener, csrf = browser_session(base, "racer")
-    form = [("csrfmiddlewaretoken", csrf), ("action", "finish")]
+    # The summary's "Submit all and finish", posted with the answers (as a stale tab would).
+    form = [("csrfmiddlewaretoken", csrf), ("action", "confirm")]
     form += [(f"q{s.question_id}", str(s.snapshot["choices"][0]["id"])) for s in slots]
     body = urllib.parse.urlencode(form).encode()
     url = f"{base}/attempts/{attempt.pk}/submit/"
