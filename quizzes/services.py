@@ -299,9 +299,19 @@ def attempt_submit(
 
 @transaction.atomic
 def attempt_finish_overdue(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
-    """Finish an attempt whose deadline has passed, with the answers saved by then."""
-    _lock_attempt(attempt)
+    """Finish an attempt whose deadline has passed, with the answers saved by then.
+
+    Judged on the deadline read under the row lock, not the caller's copy: extra time
+    granted after the caller picked the attempt (the sweeper reads hundreds at once)
+    counts, and the attempt is returned still open.
+    """
+    locked = _lock_attempt(attempt)
+    if locked is None or locked[0] != AttemptState.OPEN:
+        raise AttemptAlreadyFinished
+    attempt.deadline = locked[1]
     now = now or timezone.now()
+    if not rules.is_overdue(attempt, now):
+        return attempt
     return _finish(attempt, list(attempt.slots.all()), now)
 
 
@@ -316,10 +326,10 @@ def finish_overdue_attempts(*, now: datetime | None = None) -> int:
     overdue = Attempt.objects.filter(state=AttemptState.OPEN, deadline__lte=now)
     for attempt in overdue.select_related("quiz").iterator(chunk_size=200):
         try:
-            attempt_finish_overdue(attempt=attempt, now=now)
+            result = attempt_finish_overdue(attempt=attempt, now=now)
         except AttemptAlreadyFinished:
             continue
-        finished += 1
+        finished += not result.is_open
     return finished
 
 

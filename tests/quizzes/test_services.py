@@ -134,3 +134,20 @@ def test_quiz_update_with_nothing_new_writes_nothing():
 def test_quiz_update_refuses_what_is_not_a_setting():
     with pytest.raises(TypeError, match="Not quiz settings: colour"):
         services.quiz_update(quiz=make_quiz(), colour="red")
+
+
+def test_the_sweeper_spares_an_attempt_given_more_time_after_it_was_picked():
+    """The sweeper reads overdue attempts in batches; extra time granted meanwhile counts,
+    because the deadline is judged on the row read under its lock, not the batch's copy."""
+    quiz = make_quiz(n_questions=2, time_limit_minutes=10)
+    started = timezone.now() - timedelta(minutes=30)
+    attempt = AttemptFactory.create(quiz=quiz, finished=False, when=started)
+    picked = Attempt.objects.get(pk=attempt.pk)  # the sweeper's copy: overdue
+    Attempt.objects.filter(pk=attempt.pk).update(
+        deadline=timezone.now() + timedelta(minutes=20)  # an extension lands meanwhile
+    )
+    result = services.attempt_finish_overdue(attempt=picked)
+    assert result.is_open
+    attempt.refresh_from_db()
+    assert attempt.is_open
+    assert services.finish_overdue_attempts() == 0
