@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
+from django.contrib.auth import views as auth_views
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -66,10 +67,24 @@ urlpatterns = [
         account_views.ThrottledPasswordResetView.as_view(),
         name="password_reset",
     ),
-    # django.contrib.auth's URLs, but the reset request is throttled and reports mail failure.
+    path("accounts/login/", account_views.SiteLoginView.as_view(), name="login"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(form_class=account_views.ChangePasswordForm),
+        name="password_change",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=account_views.NewPasswordForm),
+        name="password_reset_confirm",
+    ),
+    # django.contrib.auth's other URLs. The reset request is throttled and reports mail
+    # failure; log-in says why it is shown; password errors sit under the password field.
     path(
         "accounts/",
-        include([p for p in auth_urls.urlpatterns if getattr(p, "name", "") != "password_reset"]),
+        include([p for p in auth_urls.urlpatterns if getattr(p, "name", "") not in {
+            "login", "password_change", "password_reset", "password_reset_confirm",
+        }]),
     ),
     path("", include("quizzes.urls")),
     path("", include("gradebook.urls")),

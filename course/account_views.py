@@ -7,13 +7,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
-from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
-from django.contrib.auth.views import PasswordResetView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
@@ -30,9 +31,62 @@ def _throttled(request: HttpRequest, group: str, rate: str) -> bool:
                           increment=True)
 
 
+# Pages anyone may see: a `next` naming one of them is where the visitor chose to go
+# back to, not a page that sent them to log in.
+OPEN_PAGES = {"course:catalogue", "course:detail", "course:glossary", "course:timeline"}
+
+
+def safe_next(request: HttpRequest, url: str | None) -> str:
+    """`url` when it is a path on this site (so a link cannot send anyone elsewhere), else ""."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def login_reason(next_url: str) -> str:
+    """Why the log-in page is shown, when a page that needs an account sent the visitor."""
+    try:
+        view_name = resolve(next_url.split("?", 1)[0]).view_name if next_url else ""
+    except Resolver404:
+        return ""
+    if view_name == "course:lesson_detail":
+        return _("Log in to read this lesson.")
+    if not view_name or view_name in OPEN_PAGES:
+        return ""
+    return _("Log in to see this page.")
+
+
+class SiteLoginView(LoginView):
+    """Django's log-in page, saying why it is shown when a protected page sent the visitor."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["reason"] = login_reason(self.get_redirect_url())
+        context["signup_next"] = self.get_redirect_url()
+        return context
+
+
+class NewPasswordForm(SetPasswordForm):
+    """Django's form, but a password the validators refuse is reported under the password
+    field, not under its confirmation."""
+
+    def validate_password_for_user(self, user: Any, password_field_name: str = "") -> None:
+        super().validate_password_for_user(user, "new_password1")
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Django's form, with the validators' errors under the new password (see above)."""
+
+    def validate_password_for_user(self, user: Any, password_field_name: str = "") -> None:
+        super().validate_password_for_user(user, "new_password1")
+
+
 def signup(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated:
-        return redirect("quizzes:dashboard")
+        return redirect(next_url or "quizzes:dashboard")
     form = SignupForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -41,7 +95,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             status = TOO_MANY
         else:
             try:
-                accounts.signup_request(request=request, **form.cleaned_data)
+                accounts.signup_request(request=request, next_url=next_url,
+                                        **form.cleaned_data)
             except accounts.MailNotSent:
                 form.add_error(None, _(
                     "We could not send the email that finishes your sign-up. Nothing was "
@@ -51,7 +106,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             else:
                 request.session["signup_email"] = form.cleaned_data["email"]
                 return redirect("signup_done")
-    return render(request, "registration/signup.html", {"form": form}, status=status)
+    return render(request, "registration/signup.html", {"form": form, "next": next_url},
+                  status=status)
 
 
 def signup_done(request: HttpRequest) -> HttpResponse:
@@ -71,14 +127,19 @@ def _user_from_link(uidb64: str, token: str) -> Any:
 
 
 def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """The emailed link: choose a password, and the account opens, signed in."""
+    """The emailed link: choose a password, and the account opens, signed in, on the page
+    the sign-up started from (the link's `next`, when it is on this site)."""
     user = _user_from_link(uidb64, token)
     if user is None:
         return render(request, "registration/signup_confirm.html", {"valid": False}, status=400)
-    form = SetPasswordForm(user, request.POST or None)
+    form = NewPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         accounts.signup_confirm(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        next_url = safe_next(request, request.GET.get("next"))
+        if next_url:
+            messages.success(request, _("Welcome! Your account is ready."))
+            return redirect(next_url)
         messages.success(request, _("Welcome! Your account is ready. Choose a course to enrol."))
         return redirect("course:catalogue")
     return render(request, "registration/signup_confirm.html", {"valid": True, "form": form})

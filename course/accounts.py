@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import urlencode, urlsafe_base64_encode
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -65,7 +65,11 @@ def mail_check() -> None:
         raise MailNotSent from error
 
 
-def _link(request: HttpRequest, name: str, user: User) -> str:
+def _with_next(path: str, next_url: str) -> str:
+    return f"{path}?{urlencode({'next': next_url})}" if next_url else path
+
+
+def _link(request: HttpRequest, name: str, user: User, next_url: str = "") -> str:
     path = reverse(
         name,
         kwargs={
@@ -73,19 +77,20 @@ def _link(request: HttpRequest, name: str, user: User) -> str:
             "token": default_token_generator.make_token(user),
         },
     )
-    return request.build_absolute_uri(path)
+    return request.build_absolute_uri(_with_next(path, next_url))
 
 
 @transaction.atomic
 def signup_request(*, request: HttpRequest, username: str, email: str, first_name: str,
-                   last_name: str) -> None:
+                   last_name: str, next_url: str = "") -> None:
     """Answer a sign-up by mail to the address given, and nothing else.
 
     A new address: create the account without a usable password, inactive, and mail a
     link to choose one. An address that has an active account: mail its owner the
     username and the reset link. One with an account never confirmed: mail that account's
     link again. The transaction rolls back if the mail cannot be sent (MailNotSent), so a
-    failed sign-up leaves no account behind.
+    failed sign-up leaves no account behind. `next_url` (a path on this site, checked by
+    the caller) rides on the links, so the learner ends where the sign-up began.
     """
     users = get_user_model()._default_manager
     existing = users.filter(email__iexact=email).order_by("-is_active", "pk").first()
@@ -97,15 +102,15 @@ def signup_request(*, request: HttpRequest, username: str, email: str, first_nam
         )
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        context |= {"user": user, "link": _link(request, "signup_confirm", user)}
+        context |= {"user": user, "link": _link(request, "signup_confirm", user, next_url)}
         template = "registration/signup_confirm_email.txt"
     elif not existing.is_active and not existing.has_usable_password():
-        context |= {"user": existing, "link": _link(request, "signup_confirm", existing)}
+        context |= {"user": existing, "link": _link(request, "signup_confirm", existing, next_url)}
         template = "registration/signup_confirm_email.txt"
     else:
         context |= {
             "user": existing,
-            "login": request.build_absolute_uri(reverse("login")),
+            "login": request.build_absolute_uri(_with_next(reverse("login"), next_url)),
             "reset": request.build_absolute_uri(reverse("password_reset")),
         }
         template = "registration/signup_existing_email.txt"

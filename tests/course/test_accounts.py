@@ -1,5 +1,6 @@
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -160,3 +161,129 @@ def test_password_change(client):
     assert "Your password was changed" in response.text
     user.refresh_from_db()
     assert user.check_password("another-long-phrase-9")
+
+
+def test_login_page_offers_a_password_reset(client):
+    response = client.get(reverse("login"))
+    assert f'href="{reverse("password_reset")}"' in response.text
+    assert "Forgot password?" in response.text
+
+
+def test_login_reached_from_a_lesson_says_why(client):
+    from tests.factories import CourseFactory, LessonFactory
+
+    lesson = LessonFactory.create(course=CourseFactory.create())
+    response = client.get(lesson.get_absolute_url(), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("login"))
+    assert "Log in to read this lesson." in response.text
+
+
+def test_login_reached_from_another_protected_page_says_why(client):
+    response = client.get(reverse("quizzes:dashboard"), follow=True)
+    assert "Log in to see this page." in response.text
+
+
+@pytest.mark.parametrize("query", ["", "?next=/", "?next=https://evil.example/dashboard/"])
+def test_login_chosen_by_the_visitor_gives_no_reason(client, query):
+    response = client.get(reverse("login") + query)
+    assert "Log in to see this page" not in response.text
+    assert "Log in to read this lesson" not in response.text
+
+
+def test_signup_from_a_course_ends_on_that_course_ready_to_enrol(client):
+    from tests.factories import CourseFactory
+
+    course = CourseFactory.create()
+    course_url = course.get_absolute_url()
+    page = client.get(course_url)
+    signup_url = f"{reverse('signup')}?next={quote(course_url)}"
+    assert f'href="{signup_url}"' in page.text
+    form = client.get(signup_url)
+    assert f'name="next" value="{course_url}"' in form.text
+    client.post(reverse("signup"), {**SIGNUP, "next": course_url})
+    link = re.search(r"https?://[^/\s]+(/accounts/signup/\S+)", str(mail.outbox[0].body))
+    assert link, mail.outbox[0].body
+    assert link.group(1).endswith(f"?next={quote(course_url, safe='')}")
+    response = client.post(link.group(1), {"new_password1": "a-long-pass-phrase-42",
+                                           "new_password2": "a-long-pass-phrase-42"})
+    assert response["Location"] == course_url
+    landing = client.get(course_url)
+    assert "Your account is ready" in landing.text
+    assert "Enrol in this course" in landing.text
+
+
+def test_signup_drops_a_next_that_leaves_the_site(client):
+    client.post(reverse("signup"), {**SIGNUP, "next": "https://evil.example/"})
+    link = confirm_link(mail.outbox[0])
+    assert "next=" not in mail.outbox[0].body
+    response = client.post(link + "?next=//evil.example/",
+                           {"new_password1": "a-long-pass-phrase-42",
+                            "new_password2": "a-long-pass-phrase-42"})
+    assert response["Location"] == reverse("course:catalogue")
+
+
+def test_signup_reminder_to_a_registered_address_logs_in_back_to_the_course(client):
+    UserFactory.create(email="amina@example.com")
+    client.post(reverse("signup"), {**SIGNUP, "username": "x", "next": "/courses/c/"})
+    assert f"{reverse('login')}?next=%2Fcourses%2Fc%2F" in mail.outbox[0].body
+
+
+def _new_user_link(client: Client) -> str:
+    client.post(reverse("signup"), SIGNUP)
+    return confirm_link(mail.outbox[0])
+
+
+def _reset_link(client: Client) -> str:
+    UserFactory.create(email="farid@example.com")
+    client.post(reverse("password_reset"), {"email": "farid@example.com"})
+    match = re.search(r"https?://[^/\s]+(/accounts/reset/\S+/)", str(mail.outbox[0].body))
+    assert match, mail.outbox[0].body
+    return client.get(match.group(1), follow=True).redirect_chain[-1][0]  # set-password URL
+
+
+def test_a_short_password_is_reported_under_the_password_field_on_signup(client):
+    response = client.post(_new_user_link(client),
+                           {"new_password1": "short", "new_password2": "short"})
+    errors = response.context["form"].errors
+    assert "too short" in str(errors["new_password1"])
+    assert "new_password2" not in errors
+
+
+def test_a_short_password_is_reported_under_the_password_field_on_reset(client):
+    response = client.post(_reset_link(client),
+                           {"new_password1": "short", "new_password2": "short"})
+    errors = response.context["form"].errors
+    assert "too short" in str(errors["new_password1"])
+    assert "new_password2" not in errors
+    assert 'id="error_1_id_new_password1"' in response.text
+
+
+def test_a_short_password_is_reported_under_the_password_field_on_change(client):
+    user = UserFactory.create()
+    client.force_login(user)
+    response = client.post(reverse("password_change"), {
+        "old_password": PASSWORD, "new_password1": "short", "new_password2": "short",
+    })
+    errors = response.context["form"].errors
+    assert "too short" in str(errors["new_password1"])
+    assert "new_password2" not in errors
+
+
+def test_mismatched_passwords_are_reported_under_the_confirmation(client):
+    response = client.post(_new_user_link(client), {
+        "new_password1": "a-long-pass-phrase-42", "new_password2": "a-long-pass-phrase-43",
+    })
+    assert set(response.context["form"].errors) == {"new_password2"}
+
+
+def test_reset_pages_are_in_the_site_layout(client, django_assert_max_num_queries):
+    link = _reset_link(client)
+    with django_assert_max_num_queries(8):
+        page = client.get(link)
+    assert "Choose a new password" in page.text
+    assert "Skip to main content" in page.text
+    done = client.post(link, {"new_password1": "another-long-phrase-7",
+                              "new_password2": "another-long-phrase-7"}, follow=True)
+    assert "Your new password is set" in done.text
+    assert "Skip to main content" in done.text
+    assert "This link no longer works" in client.get(link).text
