@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.views import LoginView, PasswordResetView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -121,7 +120,10 @@ def _user_from_link(uidb64: str, token: str) -> Any:
         user = get_user_model()._default_manager.get(pk=int(pk))
     except (ValueError, OverflowError, TypeError, get_user_model().DoesNotExist):
         return None
-    if user.is_active or not default_token_generator.check_token(user, token):
+    # Only an account that never had a password: a deactivated account must stay closed.
+    if user.is_active or user.has_usable_password():
+        return None
+    if not accounts.signup_token.check_token(user, token):
         return None
     return user
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.http import HttpRequest
@@ -27,6 +27,16 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
+
+
+class SignupTokenGenerator(PasswordResetTokenGenerator):
+    """Tokens for the sign-up link, salted apart from password-reset tokens: a reset link
+    can never open (or re-open) an account through the sign-up page, nor the reverse."""
+
+    key_salt = "course.accounts.SignupTokenGenerator"
+
+
+signup_token = SignupTokenGenerator()
 
 
 class MailNotSent(Exception):
@@ -74,13 +84,12 @@ def _link(request: HttpRequest, name: str, user: User, next_url: str = "") -> st
         name,
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
+            "token": signup_token.make_token(user),
         },
     )
     return request.build_absolute_uri(_with_next(path, next_url))
 
 
-@transaction.atomic
 def signup_request(*, request: HttpRequest, username: str, email: str, first_name: str,
                    last_name: str, next_url: str = "") -> None:
     """Answer a sign-up by mail to the address given, and nothing else.
@@ -88,20 +97,24 @@ def signup_request(*, request: HttpRequest, username: str, email: str, first_nam
     A new address: create the account without a usable password, inactive, and mail a
     link to choose one. An address that has an active account: mail its owner the
     username and the reset link. One with an account never confirmed: mail that account's
-    link again. The transaction rolls back if the mail cannot be sent (MailNotSent), so a
-    failed sign-up leaves no account behind. `next_url` (a path on this site, checked by
-    the caller) rides on the links, so the learner ends where the sign-up began.
+    link again. The mail is sent after the account is committed, never inside a transaction
+    (on SQLite that would hold the site's write lock through the SMTP exchange); if it cannot
+    be sent (MailNotSent) the new account is deleted, so a failed sign-up leaves none
+    behind. `next_url` (a path on this site, checked by the caller) rides on the links, so
+    the learner ends where the sign-up began.
     """
     users = get_user_model()._default_manager
     existing = users.filter(email__iexact=email).order_by("-is_active", "pk").first()
     context: dict[str, Any] = {"site_name": request.get_host(), "email": email}
+    created = None
     if existing is None:
-        user = users.create_user(
-            username=username, email=email, first_name=first_name, last_name=last_name,
-            is_active=False,
-        )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+        with transaction.atomic():
+            created = user = users.create_user(
+                username=username, email=email, first_name=first_name, last_name=last_name,
+                is_active=False,
+            )
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
         context |= {"user": user, "link": _link(request, "signup_confirm", user, next_url)}
         template = "registration/signup_confirm_email.txt"
     elif not existing.is_active and not existing.has_usable_password():
@@ -114,8 +127,13 @@ def signup_request(*, request: HttpRequest, username: str, email: str, first_nam
             "reset": request.build_absolute_uri(reverse("password_reset")),
         }
         template = "registration/signup_existing_email.txt"
-    mail_send(to=email, subject_template="registration/signup_subject.txt",
-              body_template=template, context=context)
+    try:
+        mail_send(to=email, subject_template="registration/signup_subject.txt",
+                  body_template=template, context=context)
+    except MailNotSent:
+        if created is not None:
+            created.delete()
+        raise
 
 
 @transaction.atomic

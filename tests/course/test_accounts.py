@@ -287,3 +287,31 @@ def test_reset_pages_are_in_the_site_layout(client, django_assert_max_num_querie
     assert "Your new password is set" in done.text
     assert "Skip to main content" in done.text
     assert "This link no longer works" in client.get(link).text
+
+
+def test_a_password_reset_link_cannot_reopen_a_deactivated_account(client):
+    """Sign-up and reset links are salted apart, and only an account that never had a
+    password can be opened from the sign-up page: a deactivated member of staff stays out."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = UserFactory.create(username="former", is_staff=True)
+    token = default_token_generator.make_token(user)
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    url = reverse("signup_confirm", kwargs={"uidb64": uid, "token": token})
+    response = client.post(url, {"new_password1": "a-long-pass-phrase-42",
+                                 "new_password2": "a-long-pass-phrase-42"})
+    assert response.status_code == 400
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_a_signup_link_does_not_work_as_a_reset_link(client):
+    client.post(reverse("signup"), SIGNUP)
+    link = confirm_link(mail.outbox[0])
+    uid, token = link.rstrip("/").split("/")[-2:]
+    reset = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    response = client.get(reset, follow=True)
+    assert "no longer works" in response.text or "invalid" in response.text.lower()
