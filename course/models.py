@@ -273,6 +273,11 @@ class LessonSource(models.Model):
         return f"{self.publisher}: {self.title}"
 
 
+class Completion(models.TextChoices):
+    MARKED = "marked", _("Marked complete")
+    CHECKPOINT = "checkpoint", _("Completed by passing its checkpoint")
+
+
 class LessonProgress(models.Model):
     """A learner's record of one lesson: when they last opened it and when they completed it."""
 
@@ -282,6 +287,10 @@ class LessonProgress(models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
     last_viewed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.CharField(
+        max_length=10, choices=Completion.choices, blank=True, default="",
+        help_text=_("How the lesson was first completed; blank before completion."),
+    )
 
     class Meta:
         verbose_name_plural = _("lesson progress")

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 
-from .models import Course, Enrolment, Lesson, LessonProgress
+from .models import Completion, Course, Enrolment, Lesson, LessonProgress
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -130,6 +130,23 @@ def completed_lesson_ids(user: User | AnonymousUser, lessons: Iterable[Lesson | 
     )
 
 
+def published_lessons_done(
+    user: User | AnonymousUser, course_ids: Iterable[int]
+) -> tuple[list[Lesson], set[int]]:
+    """The courses' published lessons in course order (by course), and which of them the
+    user has completed, in one query.
+    """
+    done = LessonProgress.objects.filter(
+        lesson=OuterRef("pk"), user_id=user.pk or 0, completed_at__isnull=False
+    )
+    lessons = list(
+        Lesson.objects.published().filter(course_id__in=list(course_ids))
+        .select_related("course").annotate(done=Exists(done))
+        .order_by("course_id", "order", "pk")
+    )
+    return lessons, {lesson.pk for lesson in lessons if _annotated(lesson, "done")}
+
+
 def locked_by(user: User | AnonymousUser, lesson: Lesson) -> Lesson | None:
     """The previous lesson the user must complete before this one, or None if it is open
     to them (instructors of the course and superusers are never gated).
@@ -185,6 +202,8 @@ class CourseProgress:
     lessons: tuple[Lesson, ...]
     done: frozenset[int]
     last_viewed: Lesson | None = None
+    # Completed by passing the lesson's checkpoint quiz rather than by "Mark complete".
+    by_checkpoint: frozenset[int] = frozenset()
 
     @property
     def completed(self) -> int:
@@ -206,8 +225,49 @@ class CourseProgress:
             return self.last_viewed
         return self.next_lesson
 
+    @property
+    def completed_by_checkpoint(self) -> int:
+        return sum(1 for lesson in self.lessons if lesson.pk in self.by_checkpoint)
+
     def is_done(self, lesson: Lesson) -> bool:
         return lesson.pk in self.done
+
+    def is_done_by_checkpoint(self, lesson: Lesson) -> bool:
+        return lesson.pk in self.by_checkpoint
+
+
+@dataclass(frozen=True)
+class LessonRow:
+    """A lesson as a course outline shows it: its position, whether it is done (and how),
+    and the lesson that must be completed first while it is locked.
+    """
+
+    lesson: Lesson
+    position: int
+    done: bool
+    by_checkpoint: bool
+    locked_by: Lesson | None = None
+    locked_by_position: int | None = None
+
+
+def lesson_rows(access: CourseAccess, progress: CourseProgress) -> list[LessonRow]:
+    """The course outline for this user, by the lesson gate, in no query. Locks are shown
+    only to those who may read lessons: for anyone else the course asks to enrol first.
+    """
+    positions = {lesson.pk: index for index, lesson in enumerate(progress.lessons, start=1)}
+    locks = (
+        locks_in_order(progress.lessons, set(progress.done), exempt=access.teaches)
+        if access.may_read_lessons else {}
+    )
+    rows = []
+    for lesson in progress.lessons:
+        blocker = locks.get(lesson.pk)
+        rows.append(LessonRow(
+            lesson=lesson, position=positions[lesson.pk], done=progress.is_done(lesson),
+            by_checkpoint=progress.is_done_by_checkpoint(lesson), locked_by=blocker,
+            locked_by_position=positions.get(blocker.pk) if blocker is not None else None,
+        ))
+    return rows
 
 
 def course_lessons(
@@ -224,13 +284,19 @@ def course_lessons(
     if not include_unpublished:
         lessons = lessons.published()
     found = list(
-        lessons.prefetch_related("quizzes").annotate(done=Exists(done)).order_by("order", "pk")
+        lessons.prefetch_related("quizzes")
+        .annotate(done=Exists(done), completion=Subquery(done.values("completed_by")[:1]))
+        .order_by("order", "pk")
     )
     for lesson in found:
         lesson.course = access.course
     return CourseProgress(
         lessons=tuple(found),
         done=frozenset(lesson.pk for lesson in found if _annotated(lesson, "done")),
+        by_checkpoint=frozenset(
+            lesson.pk for lesson in found
+            if vars(lesson)["completion"] == Completion.CHECKPOINT
+        ),
     )
 
 
@@ -263,5 +329,10 @@ def course_progress(
                 if (record := records.get(lesson.pk)) is not None and record.completed_at
             ),
             last_viewed=max(viewed, key=lambda item: item[0])[1] if viewed else None,
+            by_checkpoint=frozenset(
+                lesson.pk for lesson in mine
+                if (record := records.get(lesson.pk)) is not None and record.completed_at
+                and record.completed_by == Completion.CHECKPOINT
+            ),
         )
     return result

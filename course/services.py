@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Cohort, Course, Enrolment, Lesson, LessonProgress
+from .models import Cohort, Completion, Course, Enrolment, Lesson, LessonProgress
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -42,11 +42,13 @@ def lesson_mark_complete(*, user: User, lesson: Lesson) -> LessonProgress:
     """Mark the lesson completed; the first completion time is kept on later calls."""
     now = timezone.now()
     progress, _created = LessonProgress.objects.get_or_create(
-        user=user, lesson=lesson, defaults={"last_viewed_at": now, "completed_at": now}
+        user=user, lesson=lesson,
+        defaults={"last_viewed_at": now, "completed_at": now, "completed_by": Completion.MARKED},
     )
     if progress.completed_at is None:
         progress.completed_at = now
-        progress.save(update_fields=["completed_at"])
+        progress.completed_by = Completion.MARKED
+        progress.save(update_fields=["completed_at", "completed_by"])
     return progress
 
 
@@ -64,10 +66,11 @@ def lesson_complete_by_checkpoint(
     if not ids:
         return
     LessonProgress.objects.bulk_create(
-        [LessonProgress(user_id=uid, lesson_id=lesson_id, last_viewed_at=now, completed_at=now)
+        [LessonProgress(user_id=uid, lesson_id=lesson_id, last_viewed_at=now, completed_at=now,
+                        completed_by=Completion.CHECKPOINT)
          for uid in ids],
         ignore_conflicts=True,
     )
     LessonProgress.objects.filter(
         user_id__in=ids, lesson_id=lesson_id, completed_at__isnull=True
-    ).update(completed_at=now)
+    ).update(completed_at=now, completed_by=Completion.CHECKPOINT)

@@ -38,6 +38,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "course": course,
             "lessons": progress.lessons,
+            "rows": selectors.lesson_rows(access, progress),
             "enrolment": access.enrolled,
             "teaches": access.teaches,
             "completed": progress.completed,
@@ -80,13 +81,9 @@ def lesson_detail(
         return redirect(access.course)
     index = lessons.index(lesson)
     previous = lessons[index - 1] if index > 0 else None
-    if selectors.lesson_gate(access, progress, lesson) is not None:
-        return render(
-            request,
-            "course/lesson_locked.html",
-            {"course": access.course, "lesson": lesson, "previous": previous},
-            status=403,
-        )
+    blocker = selectors.lesson_gate(access, progress, lesson)
+    if blocker is not None:
+        return _locked_lesson(request, progress, lesson, blocker)
     if access.enrolled:
         services.lesson_record_view(user=request.user, lesson=lesson)
     glossary_url = reverse("course:glossary", kwargs={"slug": access.course.slug})
@@ -99,11 +96,28 @@ def lesson_detail(
             "rendered": render_markdown(lesson.body, glossary_url),
             "sources": lesson.sources.all(),
             "quizzes": [q for q in lesson.quizzes.all() if q.is_published],
+            "done_by_checkpoint": progress.is_done_by_checkpoint(lesson),
             "previous": previous,
             "next": lessons[index + 1] if index + 1 < len(lessons) else None,
             "position": index + 1,
             "total": len(lessons),
         },
+    )
+
+
+def _locked_lesson(
+    request: HttpRequest, progress: selectors.CourseProgress, lesson: Lesson, blocker: Lesson
+) -> HttpResponse:
+    """A 403 in the site's layout: which lesson opens this one, and the lesson open now."""
+    positions = {item.pk: index for index, item in enumerate(progress.lessons, start=1)}
+    next_open = progress.next_lesson
+    return render(
+        request,
+        "course/lesson_locked.html",
+        {"course": lesson.course, "lesson": lesson, "previous": blocker,
+         "previous_position": positions[blocker.pk], "next_open": next_open,
+         "next_position": positions.get(next_open.pk) if next_open is not None else None},
+        status=403,
     )
 
 

@@ -28,6 +28,8 @@ class GradingMethod(models.TextChoices):
 class ReviewTiming(models.TextChoices):
     IMMEDIATELY = "immediately", _("Immediately after the attempt")
     AFTER_CLOSE = "after_close", _("Only after the quiz closes")
+    # Moodle's "after the quiz is closed", reached early by a learner with no attempt left.
+    AFTER_LAST_ATTEMPT = "after_last", _("After the last attempt, or once the quiz closes")
     NEVER = "never", _("Never")
 
 

@@ -131,18 +131,27 @@ class Review:
     feedback: bool
 
 
-def _visible(timing: str, closes_at: datetime | None, now: datetime) -> bool:
+def _visible(timing: str, rules: Allowance, now: datetime, attempts_used: int) -> bool:
+    closed = rules.closes_at is not None and now >= rules.closes_at
     if timing == ReviewTiming.IMMEDIATELY:
         return True
     if timing == ReviewTiming.AFTER_CLOSE:
-        return closes_at is not None and now >= closes_at
+        return closed
+    if timing == ReviewTiming.AFTER_LAST_ATTEMPT:
+        # Unlimited attempts never run out, so only closing the quiz shows the review.
+        last_used = rules.attempts_allowed is not None and attempts_used >= rules.attempts_allowed
+        return closed or last_used
     return False
 
 
-def review(quiz: Quiz, rules: Allowance, now: datetime) -> Review:
-    """What a learner may see of their finished attempts now, by the quiz's review options."""
+def review(quiz: Quiz, rules: Allowance, now: datetime, *, attempts_used: int = 0) -> Review:
+    """What a learner may see of their finished attempts now, by the quiz's review options.
+
+    `attempts_used` counts the learner's finished attempts; a caller that does not pass it
+    gets the stricter answer for "after the last attempt" (hidden until the quiz closes).
+    """
     return Review(
-        score=_visible(quiz.review_score, rules.closes_at, now),
-        answers=_visible(quiz.review_answers, rules.closes_at, now),
-        feedback=_visible(quiz.review_feedback, rules.closes_at, now),
+        score=_visible(quiz.review_score, rules, now, attempts_used),
+        answers=_visible(quiz.review_answers, rules, now, attempts_used),
+        feedback=_visible(quiz.review_feedback, rules, now, attempts_used),
     )

@@ -158,6 +158,21 @@ class StartDecision:
         allowed = self.allowance.attempts_allowed
         return None if allowed is None else max(0, allowed - len(self.attempts))
 
+    @property
+    def attempts_used(self) -> int:
+        """Attempts counted against the limit: every one started, as the start rule counts."""
+        return len(self.attempts)
+
+    @property
+    def finished_count(self) -> int:
+        return sum(1 for a in self.attempts if a.state == AttemptState.FINISHED)
+
+    def review(self, now: datetime | None = None) -> rules.Review:
+        """What the learner may see of their finished attempts now."""
+        return rules.review(
+            self.quiz, self.allowance, now or timezone.now(), attempts_used=self.finished_count
+        )
+
 
 def _missing_checkpoints(
     quiz: Quiz, checkpoints: Sequence[Quiz], attempts: Sequence[Attempt]
@@ -186,9 +201,7 @@ def _lesson_locks(user: User | AnonymousUser, quizzes: Sequence[Quiz]) -> dict[i
     if not gated:
         return {}
     course_ids = {q.course_id for q in gated}
-    lessons = list(Lesson.objects.published().filter(course_id__in=course_ids)
-                   .select_related("course").order_by("course_id", "order", "pk"))
-    done = course_selectors.completed_lesson_ids(user, lessons)
+    lessons, done = course_selectors.published_lessons_done(user, course_ids)
     locks: dict[int, Lesson] = {}
     for course_id in course_ids:
         in_course = [lesson for lesson in lessons if lesson.course_id == course_id]
@@ -284,6 +297,7 @@ class QuizStanding:
     attempts: int
     passed: bool
     visible: bool = True
+    decision: StartDecision | None = None
 
 
 @dataclass(frozen=True)
@@ -295,37 +309,31 @@ class CourseStanding:
 
 
 def learner_standings(user: Any, courses: Sequence[Course]) -> dict[int, CourseStanding]:
-    """A learner's quiz grades and course grade in each course, in two queries."""
+    """A learner's quiz grades, course grade and whether (and why not) they may start each
+    quiz, in the courses they are enrolled in (`courses`), in a fixed number of queries:
+    the quizzes, then start_decisions, whose attempts and overrides the grades reuse.
+    """
     quizzes = list(
         Quiz.objects.filter(course__in=courses)
         .published()
-        .select_related("course")
+        .select_related("course", "lesson")
         .order_by("course", "order", "pk")
     )
-    percentages: dict[int, list[Decimal]] = defaultdict(list)
-    for quiz_id, percentage in (
-        Attempt.objects.for_user(user).filter(quiz__in=quizzes, state=AttemptState.FINISHED)
-        .order_by("number")
-        .values_list("quiz_id", "percentage")
-    ):
-        if percentage is not None:
-            percentages[quiz_id].append(percentage)
-    overrides = {
-        o.quiz_id: o for o in QuizOverride.objects.filter(user_id=user.pk or 0, quiz__in=quizzes)
-    }
     now = timezone.now()
+    decisions = start_decisions(user, quizzes, now=now, enrolled_in={c.pk for c in courses})
     by_course: dict[int, list[QuizStanding]] = defaultdict(list)
     for quiz in quizzes:
-        marks = percentages.get(quiz.pk, [])
+        decision = decisions[quiz.pk]
+        marks = finished_marks(decision.attempts)
         grade = grade_from_marks(quiz, marks)
-        allowance = rules.allowance(quiz, overrides.get(quiz.pk))
         by_course[quiz.course_id].append(
             QuizStanding(
                 quiz=quiz,
                 grade=grade,
                 attempts=len(marks),
                 passed=grade_passes(quiz, grade),
-                visible=rules.review(quiz, allowance, now).score,
+                visible=decision.review(now).score,
+                decision=decision,
             )
         )
     standings = {}

@@ -45,13 +45,16 @@ def quiz_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
         {
             "quiz": quiz,
             "course": quiz.course,
+            "decision": decision,
             "enrolment": decision.enrolled,
             "attempts": decision.attempts,
             "open_attempt": decision.open_attempt,
             "allowance": decision.allowance,
             "refusal": decision.reason,
+            "locked_by": decision.locked_by,
             "missing": decision.missing_checkpoints,
-            "review": rules.review(quiz, decision.allowance, timezone.now()),
+            "review": decision.review(),
+            "completes_lesson": selectors.lesson_completed_by(quiz) is not None,
             "grade": grade,
             "passed": selectors.grade_passes(quiz, grade),
             "question_count": quiz.questions_per_attempt
@@ -285,6 +288,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     cards = [
         {
             "course": course,
+            "progress": progress[course.pk],
             "lessons": progress[course.pk].lessons,
             "done": progress[course.pk].completed,
             "percent": progress[course.pk].percent,

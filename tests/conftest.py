@@ -46,13 +46,23 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     from pytest_django.plugin import blocking_manager_key
 
     migration = importlib.import_module("quizzes.migrations.0002_instructors_group")
+    # 0007 grants the quiz override and regrade permissions on top of 0002's set.
+    overrides = importlib.import_module("quizzes.migrations.0007_instructor_override_permissions")
+    granted = [
+        (app_label, model, action)
+        for app_label, models in migration.PERMISSIONS.items()
+        for model, actions in models.items()
+        for action in actions
+    ] + [
+        ("quizzes", model, action)
+        for model, actions in overrides.PERMISSIONS.items()
+        for action in actions
+    ]
     with item.config.stash[blocking_manager_key].unblock():
         group, _created = Group.objects.get_or_create(name="Instructors")
         group.permissions.set(
             Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}")
-            for app_label, models in migration.PERMISSIONS.items()
-            for model, actions in models.items()
-            for action in actions
+            for app_label, model, action in granted
         )
     return result
 

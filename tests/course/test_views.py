@@ -312,3 +312,105 @@ def test_an_unpublished_course_stays_hidden_from_other_instructors_and_learners(
     for user in (other, learner):
         client.force_login(user)
         assert client.get(course.get_absolute_url()).status_code == 404
+
+
+# Locks shown before they bite ---------------------------------------------------------------
+
+@pytest.fixture
+def gated_course(student, enrol):
+    course = CourseFactory.create()
+    lessons = [
+        LessonFactory.create(course=course, order=i, title=f"Lesson title {i}",
+                             requires_previous=i > 1)
+        for i in range(1, 4)
+    ]
+    for lesson in lessons:
+        make_quiz(course, lesson=lesson, title=f"Checkpoint {lesson.order}")
+    enrol(student, course)
+    return course, lessons
+
+
+def test_course_page_shows_which_lesson_opens_a_locked_one(student_client, gated_course):
+    course, lessons = gated_course
+    page = student_client.get(course.get_absolute_url()).text
+    assert "Locked. Complete lesson 1, “Lesson title 1”, to open." in page
+    assert "Locked. Complete lesson 2, “Lesson title 2”, to open." in page
+    assert f'href="{lesson_url(lessons[0])}"' in page
+    # A locked lesson's title is not a link that bounces.
+    assert f'<a class="fw-semibold" href="{lesson_url(lessons[1])}"' not in page
+
+
+def test_course_page_opens_the_next_lesson_once_the_previous_is_completed(
+    student_client, student, gated_course
+):
+    course, lessons = gated_course
+    LessonProgressFactory.create(user=student, lesson=lessons[0], completed=True)
+    page = student_client.get(course.get_absolute_url()).text
+    assert f'<a class="fw-semibold" href="{lesson_url(lessons[1])}"' in page
+    assert "Complete lesson 1," not in page
+    assert "Locked. Complete lesson 2, “Lesson title 2”, to open." in page
+
+
+def test_course_page_shows_no_locks_to_a_visitor_nor_to_the_teacher(
+    client, instructor_client, course
+):
+    first = LessonFactory.create(course=course, order=1)
+    LessonFactory.create(course=course, order=2, requires_previous=True)
+    assert "Locked." not in client.get(course.get_absolute_url()).text
+    assert "Locked." not in instructor_client.get(course.get_absolute_url()).text
+    assert first.title in instructor_client.get(course.get_absolute_url()).text
+
+
+def test_a_direct_visit_to_a_locked_lesson_explains_in_the_site_layout(
+    student_client, gated_course
+):
+    _course, lessons = gated_course
+    response = student_client.get(lesson_url(lessons[2]))
+    assert response.status_code == 403
+    assert ("This lesson is locked. Complete lesson 2, “Lesson title 2”, to open it."
+            in response.text)
+    assert f'href="{lessons[1].get_absolute_url()}"' in response.text
+    assert "Go to lesson 2" in response.text
+    # Lesson 2 is itself locked: the page also offers lesson 1, the one open now.
+    assert "The next lesson open to you is lesson 1, “Lesson title 1”." in response.text
+    assert f'href="{lessons[0].get_absolute_url()}"' in response.text
+    assert 'aria-label="Breadcrumb"' in response.text
+    assert "/static/css/site" in response.text  # the site layout, not a bare page
+
+
+def test_course_page_with_locks_keeps_its_query_count_flat(
+    student_client, student, enrol, django_assert_max_num_queries
+):
+    course = CourseFactory.create()
+    for index in range(1, 31):
+        lesson = LessonFactory.create(course=course, order=index, requires_previous=index > 1)
+        make_quiz(course, lesson=lesson)
+        if index < 5:
+            LessonProgressFactory.create(user=student, lesson=lesson, completed=True)
+    enrol(student, course)
+    with django_assert_max_num_queries(8):
+        page = student_client.get(course.get_absolute_url()).text
+    assert page.count("Locked. Complete lesson") == 25
+
+
+def test_lesson_completed_by_its_checkpoint_says_so(student_client, student, gated_course):
+    from course.services import lesson_complete_by_checkpoint
+
+    course, lessons = gated_course
+    lesson_complete_by_checkpoint(lesson_id=lessons[0].pk, user_ids=[student.pk])
+    page = student_client.get(lesson_url(lessons[0])).text
+    assert "it was completed by passing its checkpoint" in page
+    assert "Completed by passing its checkpoint" in student_client.get(
+        course.get_absolute_url()).text
+    assert LessonProgress.objects.get(user=student, lesson=lessons[0]).completed_by == "checkpoint"
+
+
+def test_a_lesson_marked_complete_is_not_said_to_be_completed_by_its_checkpoint(
+    student_client, student, gated_course
+):
+    course, lessons = gated_course
+    student_client.post(reverse("course:lesson_complete", args=[course.slug, lessons[0].slug]))
+    page = student_client.get(lesson_url(lessons[0])).text
+    assert "You have completed this lesson." in page
+    assert "completed by passing its checkpoint" not in page
+    assert LessonProgress.objects.get(user=student, lesson=lessons[0]).completed_by == "marked"

@@ -419,3 +419,95 @@ def test_score_shown_but_answers_hidden_reveals_no_per_question_marks(student_cl
     assert "1.00 / 1.00" not in page
     assert "0.00 / 1.00" not in page
     assert "Right answer" not in page
+
+
+# Review "after the last attempt" (pure rule, no database) ---------------------------------------
+
+def _review_rules(attempts_allowed, closes_at=None):
+    from quizzes.rules import Allowance
+
+    return Allowance(attempts_allowed=attempts_allowed, time_limit=None, opens_at=None,
+                     closes_at=closes_at)
+
+
+def _after_last_quiz():
+    return QuizFactory.build(review_answers="after_last", review_feedback="after_last",
+                             review_score="immediately")
+
+
+def test_after_last_attempt_hides_answers_while_attempts_remain():
+    from quizzes.rules import review
+
+    shown = review(_after_last_quiz(), _review_rules(3), T0, attempts_used=2)
+    assert (shown.score, shown.answers, shown.feedback) == (True, False, False)
+
+
+def test_after_last_attempt_shows_answers_once_the_last_is_used():
+    from quizzes.rules import review
+
+    shown = review(_after_last_quiz(), _review_rules(3), T0, attempts_used=3)
+    assert shown.answers
+    assert shown.feedback
+
+
+def test_after_last_attempt_shows_answers_once_the_quiz_closes():
+    from quizzes.rules import review
+
+    rules = _review_rules(3, closes_at=T0)
+    assert not review(_after_last_quiz(), rules, T0 - timedelta(seconds=1),
+                      attempts_used=1).answers
+    assert review(_after_last_quiz(), rules, T0, attempts_used=1).answers
+
+
+def test_after_last_attempt_with_unlimited_attempts_waits_for_the_close():
+    from quizzes.rules import review
+
+    assert not review(_after_last_quiz(), _review_rules(None), T0, attempts_used=50).answers
+    assert review(_after_last_quiz(), _review_rules(None, closes_at=T0), T0).answers
+
+
+def test_an_extra_attempt_granted_delays_the_review():
+    from quizzes.rules import allowance, review
+
+    quiz = _after_last_quiz()
+    quiz.attempts_allowed = 2
+    extended = allowance(quiz, QuizOverride(extra_attempts=1))
+    assert review(quiz, allowance(quiz, None), T0, attempts_used=2).answers
+    assert not review(quiz, extended, T0, attempts_used=2).answers
+
+
+def test_a_caller_that_counts_no_attempts_gets_the_stricter_answer():
+    from quizzes.rules import review
+
+    assert not review(_after_last_quiz(), _review_rules(1), T0).answers
+
+
+def test_quiz_page_states_answers_come_after_the_last_attempt(
+    student_client, student, enrol, django_assert_max_num_queries
+):
+    quiz = make_quiz(attempts_allowed=2, review_answers="after_last",
+                     review_feedback="after_last")
+    enrol(student, quiz.course)
+    finished_attempt(student, quiz)
+    with django_assert_max_num_queries(8):
+        page = student_client.get(quiz.get_absolute_url()).text
+    assert "Correct answers are shown after your last attempt, or once the quiz closes." in page
+    assert "1 of 2 used, 1 left" in page
+    assert "They are shown now." not in page
+    finished_attempt(student, quiz)
+    page = student_client.get(quiz.get_absolute_url()).text
+    assert "2 of 2 used, 0 left" in page
+    assert "They are shown now." in page
+
+
+def test_the_shipped_final_exam_shows_answers_after_the_last_attempt():
+    import io
+
+    from django.conf import settings
+
+    from quizzes.models import Quiz
+
+    call_command("load_course", str(settings.COURSE_FIXTURES_DIR), stdout=io.StringIO())
+    final = Quiz.objects.get(slug="final-exam")
+    assert final.attempts_allowed == 3
+    assert (final.review_answers, final.review_feedback) == ("after_last", "after_last")
