@@ -63,6 +63,21 @@ def allowance_for(user: User | AnonymousUser, quiz: Quiz) -> rules.Allowance:
     return rules.allowance(quiz, override_for(user, quiz))
 
 
+def review_for(
+    user: User | AnonymousUser, quiz: Quiz, now: datetime | None = None
+) -> tuple[rules.Allowance, rules.Review]:
+    """What this learner may see of their finished attempts of `quiz` now, with the
+    allowance it was judged on: the result page's question ("after the last attempt"
+    needs the number of finished attempts)."""
+    allowance = allowance_for(user, quiz)
+    used = Attempt.objects.filter(
+        user_id=user.pk or 0, quiz=quiz, state=AttemptState.FINISHED
+    ).count()
+    return allowance, rules.review(
+        quiz, allowance, now or timezone.now(), attempts_used=used
+    )
+
+
 def lesson_completed_by(quiz: Quiz) -> int | None:
     """The lesson that passing this checkpoint quiz completes, or None. None too while the
     quiz hides scores: a completed lesson would tell the learner they passed.

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -262,9 +261,7 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("quizzes:take", pk=attempt.pk)
     quiz = attempt.quiz
     course = quiz.course
-    user: Any = request.user
-    allowance = selectors.allowance_for(user, quiz)
-    review = rules.review(quiz, allowance, timezone.now())
+    allowance, review = selectors.review_for(request.user, quiz)
     items = review_items(attempt, review)
     return render(
         request,

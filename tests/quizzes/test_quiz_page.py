@@ -172,3 +172,24 @@ def test_dashboard_query_count_is_flat_with_many_lessons_and_quizzes(
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = dashboard(student_client)
     assert page.count("Locked: complete") >= 3
+
+
+def test_result_page_shows_answers_once_the_last_attempt_is_used(
+    client, django_assert_max_num_queries
+):
+    """'After the last attempt': hidden on the result of attempt 1 of 2, shown on attempt 2's
+    (the quiz page and the result page ask the same selector)."""
+    from tests.factories import AttemptFactory, UserFactory, make_quiz
+
+    quiz = make_quiz(n_questions=3, attempts_allowed=2, review_answers="after_last",
+                     review_feedback="after_last")
+    learner = UserFactory.create()
+    client.force_login(learner)
+    first = AttemptFactory.create(user=learner, quiz=quiz, right=1)
+    page = client.get(reverse("quizzes:result", args=[first.pk])).text
+    assert "Right answer" not in page
+    second = AttemptFactory.create(user=learner, quiz=quiz, right=2)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("quizzes:result", args=[second.pk])).text
+    assert "Right answer" in page
+    assert "Right answer" in client.get(reverse("quizzes:result", args=[first.pk])).text
