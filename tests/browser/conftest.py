@@ -80,3 +80,15 @@ def axe() -> Any:
         assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
     return check
+
+
+LEARNER_PASSWORD = "a-long-pass-phrase-42"
+
+
+def log_in(page: Any, base: str, username: str, password: str = LEARNER_PASSWORD) -> None:
+    """Log in through the form, as a person would, and wait for the dashboard."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard/")

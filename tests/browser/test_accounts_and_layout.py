@@ -15,6 +15,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from tests.browser.conftest import log_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "a-long-pass-phrase-42"
@@ -53,14 +55,6 @@ def learner(transactional_db) -> Any:
         reverse("password_change"),
     ]
     return user
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}{reverse('login')}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**{reverse('quizzes:dashboard')}")
 
 
 def test_password_reset_end_to_end_through_the_mailbox(live_server, page, axe, learner):
@@ -104,7 +98,7 @@ def test_no_learner_page_scrolls_sideways_on_a_phone(live_server, browser, learn
     for path in pages:
         page.goto(f"{live_server.url}{path}")
         assert page.evaluate(NO_SIDEWAYS_SCROLL), f"{path} scrolls sideways at {width} px"
-    log_in(page, live_server.url, "layla")
+    log_in(page, live_server.url, "layla", PASSWORD)
     overflowing = []
     for path in learner.learner_pages:
         page.goto(f"{live_server.url}{path}")
@@ -118,7 +112,7 @@ def test_the_phone_menu_opens_without_javascript(live_server, browser, learner):
     context = browser.new_context(viewport={"width": 390, "height": 800},
                                   java_script_enabled=False)
     page = context.new_page()
-    log_in(page, live_server.url, "layla")
+    log_in(page, live_server.url, "layla", PASSWORD)
     dashboard = page.get_by_role("link", name="Dashboard")
     expect(dashboard).to_be_hidden()
     page.locator("label", has_text="Menu").click()
@@ -130,7 +124,7 @@ def test_the_phone_menu_opens_without_javascript(live_server, browser, learner):
 
 
 def test_the_wide_menu_shows_its_links_without_a_toggle(live_server, page, learner):
-    log_in(page, live_server.url, "layla")
+    log_in(page, live_server.url, "layla", PASSWORD)
     expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
     expect(page.get_by_text("Menu")).to_be_hidden()
 
@@ -146,7 +140,7 @@ BORDER_CONTRAST = """(el) => {
 
 
 def test_radio_checkbox_and_text_outlines_reach_three_to_one(live_server, page, learner):
-    log_in(page, live_server.url, "layla")
+    log_in(page, live_server.url, "layla", PASSWORD)
     page.goto(f"{live_server.url}{learner.take_url}")
     controls = page.get_by_role("main").locator("input[type=radio], input[type=checkbox]")
     assert controls.count() > 1
@@ -157,7 +151,7 @@ def test_radio_checkbox_and_text_outlines_reach_three_to_one(live_server, page, 
 
 
 def test_the_map_opens_full_size_from_the_timeline_and_lesson_one(live_server, page, learner):
-    log_in(page, live_server.url, "layla")
+    log_in(page, live_server.url, "layla", PASSWORD)
     page.set_viewport_size({"width": 390, "height": 800})
     for path in (learner.learner_pages[3], learner.learner_pages[4]):
         page.goto(f"{live_server.url}{path}")

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from course.services import enrolment_create
 from quizzes.models import Attempt
+from tests.browser.conftest import log_in
 from tests.factories import make_quiz
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,11 +21,7 @@ def start_quiz(live_server: Any, page: Any, username: str) -> Any:
     quiz = make_quiz(n_questions=2)
     user = get_user_model().objects.create_user(username, password="a-long-pass-phrase-42")
     enrolment_create(user=user, course=quiz.course)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("a-long-pass-phrase-42")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
+    log_in(page, live_server.url, username)
     page.goto(f"{live_server.url}{quiz.get_absolute_url()}")
     page.get_by_role("button", name="Start the quiz").click()
     page.wait_for_url("**/attempts/*/")

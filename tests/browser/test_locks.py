@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from course.models import Course
 from course.services import enrolment_create
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,11 +23,7 @@ def test_a_locked_lesson_says_what_opens_it_from_the_course_page(live_server, pa
     course = Course.objects.get()
     user = get_user_model().objects.create_user("locked", password="a-long-pass-phrase-42")
     enrolment_create(user=user, course=course)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("locked")
-    page.get_by_label("Password").fill("a-long-pass-phrase-42")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
+    log_in(page, live_server.url, "locked")
     axe(page)
 
     page.goto(f"{live_server.url}{course.get_absolute_url()}")

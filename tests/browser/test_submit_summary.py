@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from course.services import enrolment_create
 from quizzes.models import Attempt, AttemptState
+from tests.browser.conftest import log_in
 from tests.factories import make_quiz
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,11 +22,7 @@ def log_in_and_open(live_server: Any, page: Any, username: str, **quiz_settings:
     quiz = make_quiz(n_questions=3, **quiz_settings)
     user = get_user_model().objects.create_user(username, password="a-long-pass-phrase-42")
     enrolment_create(user=user, course=quiz.course)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("a-long-pass-phrase-42")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
+    log_in(page, live_server.url, username)
     page.goto(f"{live_server.url}{quiz.get_absolute_url()}")
     return user
 
